@@ -1,0 +1,27 @@
+// Top-k selection alone over a precomputed score array (the kernel after score-all).
+#include <benchmark/benchmark.h>
+
+#include <vector>
+
+#include "common/rng.h"
+#include "common/topk.h"
+
+namespace streamrec {
+namespace {
+
+void BM_TopK(benchmark::State& state) {
+  const auto n = static_cast<size_t>(state.range(0));
+  std::vector<float> scores(n);
+  Rng rng(7);
+  for (auto& s : scores) s = static_cast<float>(rng.Normal());
+  std::vector<ScoredItem> out;
+  for (auto _ : state) {
+    TopK(scores, 10, &out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * n));
+}
+BENCHMARK(BM_TopK)->Arg(20'000)->Arg(100'000)->Arg(1'000'000);
+
+}  // namespace
+}  // namespace streamrec

@@ -1,0 +1,49 @@
+// IdMap: external string ids <-> dense indices (0, 1, 2, ...), in order of first sight.
+//
+// Thread safety: not thread-safe. Const methods may run concurrently with each other; any
+// mutating call needs exclusive access (the daemon guards the map with its model lock).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "common/types.h"
+
+namespace streamrec {
+
+class IdMap {
+ public:
+  // Index of `id`, assigning the next free index on first sight.
+  uint32_t Intern(std::string_view id);
+  // Index of `id`, or kNoIndex when unknown. Allocation-free.
+  uint32_t Find(std::string_view id) const {
+    auto it = index_.find(id);
+    return it == index_.end() ? kNoIndex : it->second;
+  }
+  // External id of `index`; empty for an erased index. REQUIRES: index < size().
+  const std::string& Name(uint32_t index) const { return names_[index]; }
+  // Forgets the external id (its index is retired, never reused); false when unknown.
+  bool Erase(std::string_view id);
+
+  // Number of indices ever assigned (erased ones included).
+  uint32_t size() const { return static_cast<uint32_t>(names_.size()); }
+  // Number of live ids.
+  size_t live() const { return index_.size(); }
+
+  void Save(std::string* out) const;
+  Status Load(std::string_view in);
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> index_;
+  std::vector<std::string> names_;
+};
+
+}  // namespace streamrec

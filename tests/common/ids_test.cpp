@@ -1,0 +1,53 @@
+#include "common/ids.h"
+
+#include <catch2/catch.hpp>
+
+namespace streamrec {
+
+TEST_CASE("IdMap assigns dense indices in order of first sight", "[ids]") {
+  IdMap m;
+  CHECK(m.Intern("u42") == 0);
+  CHECK(m.Intern("u7") == 1);
+  CHECK(m.Intern("u42") == 0);
+  CHECK(m.Find("u7") == 1);
+  CHECK(m.Find("nope") == kNoIndex);
+  CHECK(m.Name(1) == "u7");
+  CHECK(m.size() == 2);
+}
+
+TEST_CASE("IdMap erase retires an index and never reuses it", "[ids]") {
+  IdMap m;
+  m.Intern("a");
+  m.Intern("b");
+  CHECK(m.Erase("a"));
+  CHECK_FALSE(m.Erase("a"));
+  CHECK(m.Find("a") == kNoIndex);
+  CHECK(m.Intern("a") == 2);
+  CHECK(m.live() == 2);
+  CHECK(m.size() == 3);
+}
+
+TEST_CASE("IdMap save/load round trip, and corrupt input is refused", "[ids]") {
+  IdMap m;
+  for (int i = 0; i < 1000; ++i) m.Intern("item-" + std::to_string(i * 7));
+  m.Erase("item-14");
+  std::string bytes;
+  m.Save(&bytes);
+
+  IdMap back;
+  REQUIRE(back.Load(bytes).ok());
+  CHECK(back.size() == m.size());
+  CHECK(back.Find("item-21") == m.Find("item-21"));
+  CHECK(back.Find("item-14") == kNoIndex);
+  std::string again;
+  back.Save(&again);
+  CHECK(again == bytes);
+
+  for (size_t cut : {size_t{0}, size_t{5}, bytes.size() / 2, bytes.size() - 1}) {
+    IdMap bad;
+    CHECK_FALSE(bad.Load(std::string_view(bytes).substr(0, cut)).ok());
+  }
+  CHECK_FALSE(IdMap().Load(bytes + "x").ok());
+}
+
+}  // namespace streamrec
