@@ -54,7 +54,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok());
   }
@@ -79,8 +79,8 @@ class [[nodiscard]] Result {
 }  // namespace streamrec
 
 // Returns from the enclosing function when `expr` yields a non-OK Status.
-#define STREAMREC_RETURN_IF_ERROR(expr)        \
-  do {                                         \
-    ::streamrec::Status _st = (expr);          \
-    if (!_st.ok()) return _st;                 \
+#define STREAMREC_RETURN_IF_ERROR(expr) \
+  do {                                  \
+    ::streamrec::Status _st = (expr);   \
+    if (!_st.ok()) return _st;          \
   } while (0)

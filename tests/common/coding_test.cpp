@@ -30,8 +30,8 @@ TEST_CASE("ByteWriter and ByteReader round-trip every kind", "[coding]") {
   int64_t i64;
   float f32;
   double f64;
-  REQUIRE((r.GetU8(&u8) && r.GetU32(&u32) && r.GetU64(&u64) && r.GetI64(&i64) &&
-           r.GetF32(&f32) && r.GetF64(&f64)));
+  REQUIRE((r.GetU8(&u8) && r.GetU32(&u32) && r.GetU64(&u64) && r.GetI64(&i64) && r.GetF32(&f32) &&
+           r.GetF64(&f64)));
   CHECK(u8 == 7);
   CHECK(u32 == 0xdeadbeef);
   CHECK(u64 == (1ULL << 60));

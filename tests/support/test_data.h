@@ -27,8 +27,8 @@ class TempDir {
 }  // namespace streamrec::testing
 
 // Skips the current Catch2 test (Catch 2.13 has no SKIP): prints why and returns.
-#define STREAMREC_SKIP(msg)                         \
-  do {                                              \
-    WARN("SKIPPED: " << msg);                       \
-    return;                                         \
+#define STREAMREC_SKIP(msg)   \
+  do {                        \
+    WARN("SKIPPED: " << msg); \
+    return;                   \
   } while (0)

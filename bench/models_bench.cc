@@ -1,0 +1,109 @@
+// Model kernels, one thread: SGD updates/s of MF and BPR on large tables, and exact top-k
+// (score-all + selection, with the user's seen items excluded) over the item table.
+//
+//   build/bench/models_bench --benchmark_filter=MF   (etc.)
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <vector>
+
+#include "common/rng.h"
+#include "common/topk.h"
+#include "models/bpr.h"
+#include "models/mf.h"
+
+namespace streamrec {
+namespace {
+
+// Args: users, items, dim.
+struct Shape {
+  uint32_t users, items, dim;
+  explicit Shape(const benchmark::State& s)
+      : users(static_cast<uint32_t>(s.range(0))),
+        items(static_cast<uint32_t>(s.range(1))),
+        dim(static_cast<uint32_t>(s.range(2))) {}
+};
+
+// Random (user, item) pairs, drawn before timing so the loop measures only the update.
+std::vector<Interaction> RandomEvents(const Shape& sh, size_t n) {
+  Rng rng(1);
+  std::vector<Interaction> xs(n);
+  for (auto& x : xs) {
+    x.user = rng.Uniform(sh.users);
+    x.item = rng.Uniform(sh.items);
+    x.value = static_cast<float>(1 + rng.Uniform(5));
+    x.is_rating = true;
+  }
+  return xs;
+}
+
+void BM_MFUpdate(benchmark::State& state) {
+  const Shape sh(state);
+  MFOptions o;
+  o.dim = sh.dim;
+  BiasedMF mf(o);
+  mf.Update(sh.users - 1, sh.items - 1, 3.0f);  // allocate the full tables up front
+  const auto xs = RandomEvents(sh, 1 << 20);
+  size_t i = 0;
+  for (auto _ : state) {
+    const Interaction& x = xs[i++ & (xs.size() - 1)];
+    mf.Update(x.user, x.item, x.value);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+
+void BM_BPRUpdate(benchmark::State& state) {
+  const Shape sh(state);
+  BPROptions o;
+  o.dim = sh.dim;
+  o.negatives = 1;  // per-pair cost; the tuned default takes `negatives` of these per event
+  BPR bpr(o);
+  UserHistory history;
+  bpr.Observe({sh.users - 1, sh.items - 1}, history, 0);
+  const auto xs = RandomEvents(sh, 1 << 20);
+  size_t i = 0;
+  for (auto _ : state) {
+    const size_t k = i++ & (xs.size() - 1);
+    bpr.Observe(xs[k], history, k);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+
+void Shapes(benchmark::internal::Benchmark* b) {
+  for (int64_t dim : {32, 64, 128}) {
+    b->Args({100'000, 20'000, dim});
+    b->Args({1'000'000, 100'000, dim});
+  }
+}
+BENCHMARK(BM_MFUpdate)->Apply(Shapes);
+BENCHMARK(BM_BPRUpdate)->Apply(Shapes);
+
+// Top-10 for one user over all items: BPR's score-all kernel, 50 seen items excluded, TopK.
+void BM_TopK(benchmark::State& state) {
+  const uint32_t items = static_cast<uint32_t>(state.range(0));
+  const uint32_t dim = static_cast<uint32_t>(state.range(1));
+  BPROptions o;
+  o.dim = dim;
+  BPR bpr(o);
+  UserHistory history;
+  bpr.Observe({0, items - 1}, history, 0);
+  Rng rng(3);
+  for (int k = 0; k < 50; ++k) history.Add(0, rng.Uniform(items));
+  std::vector<float> scores(items);
+  std::vector<ScoredItem> top;
+  for (auto _ : state) {
+    bpr.ScoreItems(0, history, scores);
+    for (ItemIndex i : history.Items(0)) scores[i] = kExcludedScore;
+    TopK(scores, 10, &top);
+    benchmark::DoNotOptimize(top.data());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * items);
+}
+BENCHMARK(BM_TopK)
+    ->Args({20'000, 64})
+    ->Args({100'000, 64})
+    ->Args({1'000'000, 64})
+    ->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace streamrec

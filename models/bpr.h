@@ -1,0 +1,71 @@
+// Bayesian Personalized Ranking (Rendle et al. 2009) learned online: each positive (u, i) takes
+// `negatives` SGD steps on  -ln σ(x_ui - x_uj),  x_ui = b_i + p_u·q_i,  for sampled negatives j
+// the user has not interacted with, drawn uniformly or by popularity^0.75 (word2vec style).
+#pragma once
+
+#include <vector>
+
+#include "models/embedding_table.h"
+#include "models/recommender.h"
+#include "models/sampler.h"
+
+namespace streamrec {
+
+enum class NegativeSampling : uint8_t { kUniform = 0, kPopularity = 1 };
+
+struct BPROptions {
+  uint32_t dim = 64;
+  // SGD learning rate; the item bias uses lr too.
+  float lr = 0.05f;
+  // L2 weights on the factors (user and item) and on the item bias.
+  float reg = 0.01f;
+  float reg_bias = 0.01f;
+  float init_std = 0.1f;
+  // SGD steps (one sampled negative each) per positive event.
+  uint32_t negatives = 1;
+  // Negative distribution: uniform over known items, or count^pop_exponent.
+  NegativeSampling sampling = NegativeSampling::kUniform;
+  float pop_exponent = 0.75f;
+  // Salt of the deterministic row initialization.
+  uint32_t seed = 1;
+
+  Status Apply(const ParamMap& params, ParamMap* effective = nullptr);
+};
+
+class BPR final : public Recommender {
+ public:
+  explicit BPR(const BPROptions& options);
+
+  std::string_view name() const override { return "bpr"; }
+  // Every interaction is a positive, weighted by x.weight.
+  void Observe(const Interaction& x, const UserHistory& history, uint64_t seed) override;
+  void ScoreItems(UserIndex user, const UserHistory& history, std::span<float> out) const override;
+  void ForgetUser(UserIndex user) override;
+  void Save(ByteWriter* w) const override;
+  Status Load(ByteReader* r) override;
+
+  // The pairwise loss -ln σ(x_ui - x_uj) and its SGD step, exposed for gradient checks.
+  float PairLoss(UserIndex u, ItemIndex i, ItemIndex j) const;
+  void PairStep(UserIndex u, ItemIndex i, ItemIndex j, float weight);
+
+  const BPROptions& options() const { return options_; }
+  const EmbeddingTable& users() const { return p_; }
+  const EmbeddingTable& items() const { return q_; }
+  float item_bias(ItemIndex i) const { return item_bias_[i]; }
+
+ private:
+  void EnsureUser(UserIndex u);
+  void EnsureItem(ItemIndex i);
+  // A negative for (u, pos): an item u has not seen, or kNoIndex after a few failed draws.
+  ItemIndex SampleNegative(UserIndex u, ItemIndex pos, const UserHistory& history, Rng& rng) const;
+
+  BPROptions options_;
+  EmbeddingTable p_;
+  EmbeddingTable q_;
+  std::vector<float> item_bias_;
+  std::vector<uint32_t> item_count_;
+  WeightedSampler pop_sampler_;
+  std::vector<float> scratch_;  // one row: p_u before the step
+};
+
+}  // namespace streamrec

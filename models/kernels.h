@@ -1,0 +1,26 @@
+// Dense vector kernels shared by the models. Loops are written so the compiler vectorizes them
+// (`omp simd` under -fopenmp-simd; no -ffast-math needed); lengths are the table stride, a
+// multiple of kLanes, with zero padding, so no remainder loop runs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace streamrec {
+
+// Floats per 64-byte cache line; table rows are padded to a multiple of this.
+inline constexpr uint32_t kLanes = 16;
+
+inline float Dot(const float* __restrict a, const float* __restrict b, uint32_t n) {
+  float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+  for (uint32_t k = 0; k < n; ++k) s += a[k] * b[k];
+  return s;
+}
+
+// out[r] = bias[r] + rows[r]·q for r in [0, n_rows); rows has the given stride.
+// bias may be null (treated as zero).
+void ScoreRows(const float* __restrict rows, uint32_t stride, uint32_t n_rows,
+               const float* __restrict q, const float* __restrict bias, float* __restrict out);
+
+}  // namespace streamrec

@@ -1,0 +1,52 @@
+// UserHistory: the items each user has interacted with, for "exclude seen", for negative
+// sampling, and for the neighbourhood models. Keeps each user's items both in arrival order
+// (for recency) and sorted (for O(log n) membership).
+//
+// Thread safety: as EmbeddingTable (const concurrent; mutations exclusive).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/coding.h"
+#include "common/status.h"
+#include "common/types.h"
+
+namespace streamrec {
+
+class UserHistory {
+ public:
+  // Records that `user` interacted with `item`; false (and no change) if already recorded.
+  bool Add(UserIndex user, ItemIndex item);
+  bool Contains(UserIndex user, ItemIndex item) const {
+    if (user >= users_.size()) return false;
+    const auto& s = users_[user].sorted;
+    return std::binary_search(s.begin(), s.end(), item);
+  }
+  // Items of `user` in arrival order (empty for an unknown user).
+  std::span<const ItemIndex> Items(UserIndex user) const {
+    if (user >= users_.size()) return {};
+    return users_[user].ordered;
+  }
+  size_t Count(UserIndex user) const { return Items(user).size(); }
+  // Forgets everything about `user`.
+  void Clear(UserIndex user);
+  uint32_t users() const { return static_cast<uint32_t>(users_.size()); }
+  uint64_t total() const { return total_; }
+
+  void Save(ByteWriter* w) const;
+  Status Load(ByteReader* r);
+
+ private:
+  struct Entry {
+    std::vector<ItemIndex> ordered;
+    std::vector<ItemIndex> sorted;
+  };
+  std::vector<Entry> users_;
+  uint64_t total_ = 0;
+};
+
+}  // namespace streamrec
