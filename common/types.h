@@ -31,6 +31,34 @@ bool ParseEventType(std::string_view name, EventType* out);
 // True for the implicit-feedback kinds (click, view, purchase, add_to_cart).
 inline bool IsImplicit(EventType t) { return t >= EventType::kClick && t <= EventType::kAddToCart; }
 
+// Weight of each implicit event type as a positive for the ranking models (configurable).
+struct ImplicitWeights {
+  float click = 1.0f;
+  float view = 0.5f;
+  float add_to_cart = 2.0f;
+  float purchase = 3.0f;
+  // Weight of a rating event as an implicit positive (every rating counts, as in the
+  // published ranking benchmarks).
+  float rating = 1.0f;
+
+  float Of(EventType t) const {
+    switch (t) {
+      case EventType::kClick:
+        return click;
+      case EventType::kView:
+        return view;
+      case EventType::kAddToCart:
+        return add_to_cart;
+      case EventType::kPurchase:
+        return purchase;
+      case EventType::kRating:
+        return rating;
+      default:
+        return 0.0f;
+    }
+  }
+};
+
 // One user-item interaction in dense indices, as the models consume it.
 struct Interaction {
   UserIndex user = 0;

@@ -15,14 +15,16 @@ enum class NegativeSampling : uint8_t { kUniform = 0, kPopularity = 1 };
 
 struct BPROptions {
   uint32_t dim = 64;
-  // SGD learning rate; the item bias uses lr too.
-  float lr = 0.05f;
+  // SGD learning rate; the item bias uses lr too. High because a stream is seen once.
+  float lr = 0.15f;
   // L2 weights on the factors (user and item) and on the item bias.
   float reg = 0.01f;
   float reg_bias = 0.01f;
   float init_std = 0.1f;
-  // SGD steps (one sampled negative each) per positive event.
-  uint32_t negatives = 1;
+  // SGD steps (one sampled negative each) per positive event: more learn faster from each
+  // event (prequential HR@10 on ML-100k at lr 0.1-0.2, dim 64: 1 → 0.08-0.09, 4 → 0.12-0.13,
+  // 10 → 0.144, 20 → 0.152) at linear cost.
+  uint32_t negatives = 10;
   // Negative distribution: uniform over known items, or count^pop_exponent.
   NegativeSampling sampling = NegativeSampling::kUniform;
   float pop_exponent = 0.75f;

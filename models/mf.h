@@ -15,13 +15,13 @@ struct MFOptions {
   // Embedding size. Larger fits more structure, costs memory and time linearly.
   uint32_t dim = 64;
   // SGD learning rate of the factors (and of the biases, scaled by lr_bias_scale).
-  float lr = 0.007f;
+  float lr = 0.01f;
   float lr_bias_scale = 1.0f;
   // L2 weights on factors and on biases.
-  float reg = 0.05f;
+  float reg = 0.08f;
   float reg_bias = 0.02f;
   // Standard deviation of the initial factors.
-  float init_std = 0.1f;
+  float init_std = 0.05f;
   // Predictions are clamped to [rating_min, rating_max].
   float rating_min = 1.0f;
   float rating_max = 5.0f;

@@ -1,5 +1,7 @@
 #include "tools/commands.h"
 
+#include "tools/eval.h"
+
 namespace streamrec::tools {
 namespace {
 int g_exit_code = 0;
@@ -9,7 +11,8 @@ int ExitCode() { return g_exit_code; }
 void SetExitCode(int code) { g_exit_code = code; }
 
 void RegisterCommands(CLI::App& app) {
-  (void)app;  // Subcommands register here as they land.
+  AddEvalCommand(app);
+  AddGenCommand(app);
 }
 
 }  // namespace streamrec::tools

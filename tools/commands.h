@@ -12,5 +12,8 @@ void RegisterCommands(CLI::App& app);
 int ExitCode();
 // Records the exit status of a subcommand's run.
 void SetExitCode(int code);
+// `gen`: writes a synthetic event stream (tools/gen.h).
+void AddGenCommand(CLI::App& app);
+// `broker`: runs the embedded (in-memory, test/demo) Kafka broker (tools/broker.cc).
 
 }  // namespace streamrec::tools

@@ -1,0 +1,429 @@
+#include "tools/eval.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <numeric>
+
+#include "common/rng.h"
+#include "common/topk.h"
+#include "models/metrics.h"
+#include "models/recommender.h"
+#include "models/user_history.h"
+#include "tools/commands.h"
+
+namespace fs = std::filesystem;
+
+namespace streamrec::tools {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double SecondsSince(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Tuned defaults per (model, protocol): passes over the training events and hyper-parameters
+// that differ from the model's own defaults (which are tuned for streaming, one pass). Flags
+// override both. docs/EVAL.md records the grids (scripts/tune.sh) that chose them.
+struct Tuned {
+  uint32_t epochs;
+  ParamMap params;
+};
+Tuned TunedDefaults(const std::string& model, const std::string& protocol) {
+  static const std::map<std::pair<std::string, std::string>, Tuned> kTuned = {
+      {{"mf", "rating-cv"}, {40, {{"dim", 128}}}},
+      {{"mf", "ranking-split"}, {40, {}}},
+      {{"bpr", "ranking-split"}, {60, {{"dim", 128}, {"lr", 0.01}, {"negatives", 5}}}},
+      {{"bpr", "prequential"}, {1, {{"dim", 128}, {"negatives", 20}}}},
+      {{"bpr", "loo-sampled"}, {20, {{"lr", 0.02}, {"negatives", 5}}}},
+  };
+  auto it = kTuned.find({model, protocol});
+  return it == kTuned.end() ? Tuned{1, {}} : it->second;
+}
+
+// Rounds a float-held value to the 7 significant digits a float carries, for reporting.
+double Float7(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.7g", v);
+  return std::strtod(buf, nullptr);
+}
+
+// Everything a protocol needs to build and train a model.
+class Runner {
+ public:
+  explicit Runner(const EvalOptions& o) : o_(o) {}
+
+  Result<std::unique_ptr<Recommender>> NewModel() {
+    effective_.clear();
+    ParamMap params = TunedDefaults(o_.model, o_.protocol).params;
+    for (const auto& [name, value] : o_.params) params[name] = value;
+    return MakeRecommender(o_.model, params, &effective_);
+  }
+
+  // `epochs` passes of one Observe per event over `events` (shuffled per pass when `shuffle`);
+  // records each event in `history` after its update. Event seeds come from (seed, epoch, index).
+  void Train(Recommender& m, UserHistory& history, std::span<const Interaction> events,
+             uint32_t epochs, bool shuffle) {
+    std::vector<uint32_t> order(events.size());
+    std::iota(order.begin(), order.end(), 0u);
+    for (uint32_t e = 0; e < epochs; ++e) {
+      if (shuffle) {
+        Rng rng(SeedFor(o_.seed, 0x5u, e));
+        for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.Uniform(i)]);
+      }
+      const auto t0 = Clock::now();
+      for (uint32_t idx : order) {
+        const Interaction& x = events[idx];
+        m.Observe(x, history, SeedFor(o_.seed, e + 1, idx));
+        history.Add(x.user, x.item);
+      }
+      const double s = SecondsSince(t0);
+      train_seconds_ += s;
+      updates_ += events.size();
+      if (o_.progress) {
+        std::fprintf(stderr, "\r[eval] %s epoch %u/%u  %.0f events/s   ", m.name().data(), e + 1,
+                     epochs, static_cast<double>(events.size()) / std::max(s, 1e-9));
+      }
+    }
+    if (o_.progress && epochs > 0) std::fprintf(stderr, "\n");
+  }
+
+  // Top-k of `user` with the user's history excluded; `scores` is scratch sized to the catalog.
+  void RankUnseen(const Recommender& m, const UserHistory& history, UserIndex user,
+                  std::vector<float>& scores, std::vector<ScoredItem>& top,
+                  std::vector<ItemIndex>& ranked) const {
+    m.ScoreItems(user, history, scores);
+    for (ItemIndex i : history.Items(user)) scores[i] = kExcludedScore;
+    TopK(scores, o_.k, &top);
+    ranked.clear();
+    for (const auto& s : top) ranked.push_back(s.index);
+  }
+
+  nlohmann::json Report(const std::string& data_path, DataFormat format, nlohmann::json metrics,
+                        uint32_t epochs) const {
+    nlohmann::json params = nlohmann::json::object();
+    for (const auto& [name, value] : effective_) params[name] = Float7(value);
+    params["epochs"] = epochs;
+    params["seed"] = o_.seed;
+    nlohmann::json j;
+    j["protocol"] = o_.protocol;
+    j["data"] = fs::path(data_path).filename().string();
+    j["format"] = DataFormatName(format);
+    j["model"] = o_.model;
+    j["params"] = params;
+    j["metrics"] = std::move(metrics);
+    j["events_per_s"] = train_seconds_ > 0 ? std::round(updates_ / train_seconds_) : 0.0;
+    return j;
+  }
+
+  const EvalOptions& o_;
+  ParamMap effective_;
+  double train_seconds_ = 0.0;
+  double updates_ = 0.0;
+};
+
+// rating-cv: MovieLens u1..u5 base/test folds; mean RMSE and MAE of the predicted ratings.
+Result<nlohmann::json> RunRatingCv(Runner& run, const std::string& dir, uint32_t epochs) {
+  Mean rmse, mae;
+  nlohmann::json folds = nlohmann::json::array();
+  for (int fold = 1; fold <= 5; ++fold) {
+    const std::string base = (fs::path(dir) / ("u" + std::to_string(fold) + ".base")).string();
+    const std::string test = (fs::path(dir) / ("u" + std::to_string(fold) + ".test")).string();
+    Dataset ds;
+    STREAMREC_RETURN_IF_ERROR(LoadMovieLens(base, &ds));
+    const size_t n_train = ds.events.size();
+    STREAMREC_RETURN_IF_ERROR(LoadMovieLens(test, &ds));
+    auto model = run.NewModel();
+    if (!model.ok()) return model.status();
+    UserHistory history;
+    std::span<const Interaction> all(ds.events);
+    run.Train(**model, history, all.subspan(0, n_train), epochs, /*shuffle=*/true);
+    ErrorStats err;
+    for (const Interaction& x : all.subspan(n_train)) {
+      const float p = (*model)->PredictRating(x.user, x.item);
+      if (std::isnan(p)) {
+        return Status::InvalidArgument("rating-cv needs a model that predicts ratings (mf)");
+      }
+      err.Add(p, x.value);
+    }
+    rmse.Add(err.rmse());
+    mae.Add(err.mae());
+    folds.push_back({{"fold", fold}, {"rmse", err.rmse()}, {"mae", err.mae()}});
+  }
+  return nlohmann::json{{"rmse", rmse.value()}, {"mae", mae.value()}, {"folds", folds}};
+}
+
+// ranking-split: per-user stratified random split (train_ratio to training); rank every item
+// not seen in training; NDCG, precision, recall and MAP at k, averaged over test users.
+Result<nlohmann::json> RunRankingSplit(Runner& run, const Dataset& ds, uint32_t epochs) {
+  const EvalOptions& o = run.o_;
+  std::vector<std::vector<uint32_t>> by_user(ds.users.size());
+  for (uint32_t i = 0; i < ds.events.size(); ++i) by_user[ds.events[i].user].push_back(i);
+  std::vector<Interaction> train;
+  std::vector<std::vector<ItemIndex>> test(ds.users.size());
+  for (UserIndex u = 0; u < by_user.size(); ++u) {
+    auto& idx = by_user[u];
+    Rng rng(SeedFor(o.seed, 0x11u, u));
+    for (size_t i = idx.size(); i > 1; --i) std::swap(idx[i - 1], idx[rng.Uniform(i)]);
+    const auto n_train = static_cast<size_t>(std::lround(o.train_ratio * idx.size()));
+    for (size_t k = 0; k < idx.size(); ++k) {
+      const Interaction& x = ds.events[idx[k]];
+      if (k < n_train) {
+        train.push_back(x);
+      } else {
+        test[u].push_back(x.item);
+      }
+    }
+  }
+  auto model = run.NewModel();
+  if (!model.ok()) return model.status();
+  UserHistory history;
+  run.Train(**model, history, train, epochs, /*shuffle=*/true);
+
+  Mean ndcg, prec, rec, map;
+  std::vector<float> scores(ds.items.size());
+  std::vector<ScoredItem> top;
+  std::vector<ItemIndex> ranked;
+  for (UserIndex u = 0; u < test.size(); ++u) {
+    if (test[u].empty()) continue;
+    const ItemSet relevant(test[u].begin(), test[u].end());
+    run.RankUnseen(**model, history, u, scores, top, ranked);
+    ndcg.Add(NdcgAtK(ranked, relevant, o.k));
+    prec.Add(PrecisionAtK(ranked, relevant, o.k));
+    rec.Add(RecallAtK(ranked, relevant, o.k));
+    map.Add(AveragePrecisionAtK(ranked, relevant, o.k));
+  }
+  const std::string k = "@" + std::to_string(o.k);
+  return nlohmann::json{{"ndcg" + k, ndcg.value()},
+                        {"precision" + k, prec.value()},
+                        {"recall" + k, rec.value()},
+                        {"map" + k, map.value()},
+                        {"users", ndcg.count()}};
+}
+
+// prequential: events in time order; before each update, rank the top-k unseen items for the
+// user (HR, NDCG, MRR of the event's item when the user had not seen it) and predict the rating.
+Result<nlohmann::json> RunPrequential(Runner& run, Dataset& ds) {
+  const EvalOptions& o = run.o_;
+  std::stable_sort(
+      ds.events.begin(), ds.events.end(),
+      [](const Interaction& a, const Interaction& b) { return a.ts_seconds < b.ts_seconds; });
+  auto model = run.NewModel();
+  if (!model.ok()) return model.status();
+  Recommender& m = **model;
+  UserHistory history;
+  Mean hr, ndcg, mrr;
+  ErrorStats err;
+  std::vector<float> scores(ds.items.size());
+  std::vector<ScoredItem> top;
+  std::vector<ItemIndex> ranked;
+  const auto t0 = Clock::now();
+  double train_s = 0.0;
+  for (uint32_t idx = 0; idx < ds.events.size(); ++idx) {
+    const Interaction& x = ds.events[idx];
+    if (!history.Contains(x.user, x.item)) {
+      run.RankUnseen(m, history, x.user, scores, top, ranked);
+      hr.Add(HitAtK(ranked, x.item, o.k));
+      mrr.Add(ReciprocalRankAtK(ranked, x.item, o.k));
+      auto pos = std::find(ranked.begin(), ranked.end(), x.item);
+      ndcg.Add(SingleNdcg(static_cast<size_t>(pos - ranked.begin()), o.k));
+    }
+    if (x.is_rating) {
+      const float p = m.PredictRating(x.user, x.item);
+      if (!std::isnan(p)) err.Add(p, x.value);
+    }
+    const auto t1 = Clock::now();
+    m.Observe(x, history, SeedFor(o.seed, 1, idx));
+    train_s += SecondsSince(t1);
+    history.Add(x.user, x.item);
+    if (o.progress && (idx + 1) % 20000 == 0) {
+      std::fprintf(stderr,
+                   "\r[eval] prequential %u/%zu  HR@%u %.4f  NDCG@%u %.4f  %.0f events/s   ",
+                   idx + 1, ds.events.size(), o.k, hr.value(), o.k, ndcg.value(),
+                   (idx + 1) / SecondsSince(t0));
+    }
+  }
+  if (o.progress) std::fprintf(stderr, "\n");
+  run.train_seconds_ = train_s;
+  run.updates_ = static_cast<double>(ds.events.size());
+  const std::string k = "@" + std::to_string(o.k);
+  nlohmann::json metrics = {{"hr" + k, hr.value()},
+                            {"ndcg" + k, ndcg.value()},
+                            {"mrr" + k, mrr.value()},
+                            {"evaluated", hr.count()}};
+  if (err.count() > 0) {
+    metrics["rmse"] = err.rmse();
+    metrics["mae"] = err.mae();
+  }
+  return metrics;
+}
+
+// loo-sampled (SASRec): per user, last item = test, second last = validation (here trained on,
+// as the input the sequence models see); rank the test item against `sampled_negatives` random
+// items the user never interacted with; HR and NDCG at k over up to max_users sampled users.
+Result<nlohmann::json> RunLooSampled(Runner& run, const Dataset& ds, uint32_t epochs) {
+  const EvalOptions& o = run.o_;
+  std::vector<std::vector<uint32_t>> by_user(ds.users.size());
+  for (uint32_t i = 0; i < ds.events.size(); ++i) by_user[ds.events[i].user].push_back(i);
+  std::vector<Interaction> train;
+  std::vector<UserIndex> eligible;
+  for (UserIndex u = 0; u < by_user.size(); ++u) {
+    auto& idx = by_user[u];
+    std::stable_sort(idx.begin(), idx.end(), [&](uint32_t a, uint32_t b) {
+      return ds.events[a].ts_seconds < ds.events[b].ts_seconds;
+    });
+    const bool has_test = idx.size() >= 3;
+    if (has_test) eligible.push_back(u);
+    for (size_t k = 0; k + (has_test ? 1 : 0) < idx.size(); ++k) train.push_back(ds.events[idx[k]]);
+  }
+  Rng pick(SeedFor(o.seed, 0x22u));
+  if (eligible.size() > o.max_users) {
+    for (size_t i = 0; i < o.max_users; ++i) {
+      std::swap(eligible[i],
+                eligible[i + pick.Uniform(static_cast<uint32_t>(eligible.size() - i))]);
+    }
+    eligible.resize(o.max_users);
+  }
+  // Train in time order interleaved across users by shuffling: sequence order is kept inside
+  // each user only through ts (the shuffle is per epoch, as for the other protocols).
+  auto model = run.NewModel();
+  if (!model.ok()) return model.status();
+  UserHistory history;
+  run.Train(**model, history, train, epochs, /*shuffle=*/true);
+
+  const auto n_items = static_cast<uint32_t>(ds.items.size());
+  Mean hr, ndcg;
+  std::vector<float> scores(n_items);
+  std::vector<ItemIndex> seen;
+  for (UserIndex u : eligible) {
+    const ItemIndex target = ds.events[by_user[u].back()].item;
+    seen.clear();
+    for (uint32_t e : by_user[u]) seen.push_back(ds.events[e].item);
+    std::sort(seen.begin(), seen.end());
+    (*model)->ScoreItems(u, history, scores);
+    const float s_target = scores[target];
+    Rng rng(SeedFor(o.seed, 0x33u, u));
+    size_t rank = 0;  // negatives scoring at least as high as the target (ties count against)
+    for (uint32_t n = 0; n < o.sampled_negatives; ++n) {
+      ItemIndex j;
+      do {
+        j = rng.Uniform(n_items);
+      } while (std::binary_search(seen.begin(), seen.end(), j));
+      if (scores[j] >= s_target) ++rank;
+    }
+    hr.Add(rank < o.k ? 1.0 : 0.0);
+    ndcg.Add(SingleNdcg(rank, o.k));
+  }
+  const std::string k = "@" + std::to_string(o.k);
+  return nlohmann::json{{"hr" + k, hr.value()}, {"ndcg" + k, ndcg.value()}, {"users", hr.count()}};
+}
+
+}  // namespace
+
+Result<nlohmann::json> RunEval(const EvalOptions& o) {
+  auto path = ResolveDataPath(o.data);
+  if (!path.ok()) return path.status();
+  const DataFormat format = o.format == DataFormat::kAuto ? DetectFormat(*path) : o.format;
+  const uint32_t epochs = o.epochs > 0 ? o.epochs : TunedDefaults(o.model, o.protocol).epochs;
+  Runner run(o);
+  Result<nlohmann::json> metrics = Status::InvalidArgument("unreachable");
+  if (o.protocol == "rating-cv") {
+    if (!fs::is_directory(*path) || !fs::exists(fs::path(*path) / "u1.base")) {
+      return Status::InvalidArgument("rating-cv needs a MovieLens folder with u1..u5.base/test");
+    }
+    metrics = RunRatingCv(run, *path, epochs);
+  } else if (o.protocol == "ranking-split" || o.protocol == "prequential" ||
+             o.protocol == "loo-sampled") {
+    Dataset ds;
+    STREAMREC_RETURN_IF_ERROR(LoadDataset(*path, format, &ds));
+    if (ds.events.empty()) return Status::InvalidArgument("no events in " + *path);
+    if (o.protocol == "ranking-split") metrics = RunRankingSplit(run, ds, epochs);
+    if (o.protocol == "prequential") metrics = RunPrequential(run, ds);
+    if (o.protocol == "loo-sampled") metrics = RunLooSampled(run, ds, epochs);
+  } else {
+    return Status::InvalidArgument("unknown protocol '" + o.protocol +
+                                   "' (known: prequential, rating-cv, ranking-split, loo-sampled)");
+  }
+  if (!metrics.ok()) return metrics.status();
+  return run.Report(*path, format, std::move(*metrics), o.protocol == "prequential" ? 1u : epochs);
+}
+
+void AddEvalCommand(CLI::App& app) {
+  auto o = std::make_shared<EvalOptions>();
+  auto format = std::make_shared<std::string>("auto");
+  auto kv = std::make_shared<std::vector<std::string>>();
+  auto config = std::make_shared<std::string>();
+  auto dim = std::make_shared<double>(0), lr = std::make_shared<double>(0),
+       reg = std::make_shared<double>(-1);
+  CLI::App* cmd = app.add_subcommand("eval", "Evaluate a model offline on a dataset (no Kafka)");
+  cmd->add_option("--protocol", o->protocol,
+                  "prequential | rating-cv | ranking-split | loo-sampled")
+      ->required();
+  cmd->add_option("--data", o->data,
+                  "dataset path, or a name under $STREAMREC_DATA or ../shared/data")
+      ->required();
+  cmd->add_option("--format", *format, "auto | movielens | sequences | yoochoose | jsonl");
+  cmd->add_option("--model", o->model, "mf | bpr | pop | itemknn")->capture_default_str();
+  cmd->add_option("--epochs", o->epochs, "passes over the training events (0 = tuned default)");
+  cmd->add_option("--seed", o->seed, "seed of every random draw")->capture_default_str();
+  cmd->add_option("--dim", *dim, "embedding size");
+  cmd->add_option("--lr", *lr, "learning rate");
+  cmd->add_option("--reg", *reg, "L2 regularization of the factors");
+  cmd->add_option("--param", *kv, "any model hyper-parameter, as name=value (repeatable)");
+  cmd->add_option("--config", *config, "JSON file of hyper-parameters {\"name\": value}");
+  cmd->add_option("--k", o->k, "cut-off of the ranking metrics")->capture_default_str();
+  cmd->add_option("--train-ratio", o->train_ratio, "ranking-split: training fraction per user")
+      ->capture_default_str();
+  cmd->add_option("--negatives", o->sampled_negatives, "loo-sampled: sampled negatives")
+      ->capture_default_str();
+  cmd->add_option("--max-users", o->max_users, "loo-sampled: users evaluated at most")
+      ->capture_default_str();
+  cmd->add_flag(
+      "--quiet,!--progress", [o](int64_t n) { o->progress = n <= 0; },
+      "no progress lines on stderr");
+  cmd->callback([=] {
+    auto fail = [](const Status& st) {
+      std::cerr << "streamrec eval: " << st.message() << "\n";
+      SetExitCode(2);
+    };
+    if (Status st = ParseDataFormat(*format, &o->format); !st.ok()) return fail(st);
+    if (!config->empty()) {
+      std::ifstream in(*config);
+      if (!in) return fail(Status::IOError("cannot open config " + *config));
+      nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+      if (!j.is_object()) return fail(Status::InvalidArgument(*config + ": not a JSON object"));
+      for (auto& [name, value] : j.items()) {
+        if (!value.is_number() && !value.is_boolean()) {
+          return fail(Status::InvalidArgument(*config + ": '" + name + "' is not a number"));
+        }
+        o->params[name] = value.get<double>();
+      }
+    }
+    if (*dim > 0) o->params["dim"] = *dim;
+    if (*lr > 0) o->params["lr"] = *lr;
+    if (*reg >= 0) o->params["reg"] = *reg;
+    for (const std::string& s : *kv) {
+      const auto eq = s.find('=');
+      double v = 0;
+      try {
+        if (eq == std::string::npos) throw std::invalid_argument(s);
+        size_t used = 0;
+        v = std::stod(s.substr(eq + 1), &used);
+        if (used != s.size() - eq - 1) throw std::invalid_argument(s);
+      } catch (const std::exception&) {
+        return fail(Status::InvalidArgument("--param wants name=number, got '" + s + "'"));
+      }
+      o->params[s.substr(0, eq)] = v;
+    }
+    auto result = RunEval(*o);
+    if (!result.ok()) return fail(result.status());
+    std::cout << result->dump() << std::endl;
+  });
+}
+
+}  // namespace streamrec::tools
