@@ -25,6 +25,15 @@ bool IdMap::Erase(std::string_view id) {
   return true;
 }
 
+Status IdMap::PushRestored(std::string_view name) {
+  const auto idx = static_cast<uint32_t>(names_.size());
+  if (!name.empty() && !index_.emplace(std::string(name), idx).second) {
+    return Status::Corruption("id map: duplicate id '" + std::string(name) + "'");
+  }
+  names_.emplace_back(name);
+  return Status::Ok();
+}
+
 void IdMap::Save(std::string* out) const {
   ByteWriter w(out);
   w.PutHeader(kMagic, kVersion);

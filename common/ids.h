@@ -28,6 +28,9 @@ class IdMap {
   const std::string& Name(uint32_t index) const { return names_[index]; }
   // Forgets the external id (its index is retired, never reused); false when unknown.
   bool Erase(std::string_view id);
+  // Restores index size() with `name` (empty for an erased index), for loading ids saved one
+  // by one in index order. Corruption if `name` is already mapped.
+  Status PushRestored(std::string_view name);
 
   // Number of indices ever assigned (erased ones included).
   uint32_t size() const { return static_cast<uint32_t>(names_.size()); }

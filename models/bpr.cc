@@ -38,15 +38,24 @@ BPR::BPR(const BPROptions& options)
       q_(options.dim, options.init_std, SeedFor(options.seed, 4)),
       scratch_(p_.stride()) {}
 
-void BPR::EnsureUser(UserIndex u) {
-  if (u >= p_.rows()) p_.EnsureRows(u + 1);
+void BPR::EnsureUsers(uint32_t n) {
+  if (n > p_.rows()) p_.EnsureRows(n);
 }
 
-void BPR::EnsureItem(ItemIndex i) {
-  if (i >= q_.rows()) {
-    q_.EnsureRows(i + 1);
-    item_bias_.resize(q_.rows(), 0.0f);
-    item_count_.resize(q_.rows(), 0);
+void BPR::EnsureItems(uint32_t n) {
+  if (n > q_.rows()) {
+    q_.EnsureRows(n);
+    item_bias_.resize(n, 0.0f);
+    item_count_.resize(n, 0);
+  }
+}
+
+void BPR::SetCount(ItemIndex i, uint32_t count) {
+  item_count_[i] = count;
+  if (options_.sampling == NegativeSampling::kPopularity) {
+    pop_sampler_.Set(i, count == 0 ? 0.0
+                                   : std::pow(static_cast<double>(count),
+                                              static_cast<double>(options_.pop_exponent)));
   }
 }
 
@@ -63,13 +72,10 @@ ItemIndex BPR::SampleNegative(UserIndex u, ItemIndex pos, const UserHistory& his
 }
 
 void BPR::Observe(const Interaction& x, const UserHistory& history, uint64_t seed) {
-  EnsureUser(x.user);
-  EnsureItem(x.item);
-  ++item_count_[x.item];
-  if (options_.sampling == NegativeSampling::kPopularity) {
-    pop_sampler_.Set(x.item, std::pow(static_cast<double>(item_count_[x.item]),
-                                      static_cast<double>(options_.pop_exponent)));
-  }
+  EnsureUsers(x.user + 1);
+  EnsureItems(x.item + 1);
+  SetCount(x.item, item_count_[x.item] + 1);
+  dirty_items_.Mark(x.item);
   if (q_.rows() < 2) return;
   Rng rng(seed);
   for (uint32_t s = 0; s < options_.negatives; ++s) {
@@ -87,6 +93,9 @@ float BPR::PairLoss(UserIndex u, ItemIndex i, ItemIndex j) const {
 }
 
 void BPR::PairStep(UserIndex u, ItemIndex i, ItemIndex j, float weight) {
+  dirty_users_.Mark(u);
+  dirty_items_.Mark(i);
+  dirty_items_.Mark(j);
   const uint32_t n = p_.stride();
   float* __restrict p = p_.Row(u);
   float* __restrict qi = q_.Row(i);
@@ -124,7 +133,54 @@ void BPR::ScoreItems(UserIndex user, const UserHistory&, std::span<float> out) c
 }
 
 void BPR::ForgetUser(UserIndex user) {
-  if (user < p_.rows()) p_.ResetRow(user);
+  if (user >= p_.rows()) return;
+  p_.ResetRow(user);
+  dirty_users_.Mark(user);
+}
+
+void BPR::SaveGlobals(ByteWriter* w) const {
+  w->PutHeader(kMagic, kVersion);
+  w->PutU32(p_.rows());
+  w->PutU32(q_.rows());
+}
+
+Status BPR::LoadGlobals(ByteReader* r) {
+  uint32_t version, users, items;
+  STREAMREC_RETURN_IF_ERROR(r->ExpectHeader(kMagic, kVersion, "bpr globals", &version));
+  if (!r->GetU32(&users) || !r->GetU32(&items)) return Status::Corruption("bpr globals: truncated");
+  EnsureUsers(users);
+  EnsureItems(items);
+  return Status::Ok();
+}
+
+void BPR::SaveUserRow(UserIndex u, ByteWriter* w) const { w->PutFloats({p_.Row(u), p_.dim()}); }
+
+Status BPR::LoadUserRow(UserIndex u, ByteReader* r) {
+  EnsureUsers(u + 1);
+  if (!r->GetFloats({p_.Row(u), p_.dim()})) return Status::Corruption("bpr user row: truncated");
+  return Status::Ok();
+}
+
+void BPR::SaveItemRow(ItemIndex i, ByteWriter* w) const {
+  w->PutFloats({q_.Row(i), q_.dim()});
+  w->PutF32(item_bias_[i]);
+  w->PutVarint(item_count_[i]);
+}
+
+Status BPR::LoadItemRow(ItemIndex i, ByteReader* r) {
+  EnsureItems(i + 1);
+  uint64_t count;
+  if (!r->GetFloats({q_.Row(i), q_.dim()}) || !r->GetF32(&item_bias_[i]) || !r->GetVarint(&count) ||
+      count > UINT32_MAX) {
+    return Status::Corruption("bpr item row: truncated");
+  }
+  SetCount(i, static_cast<uint32_t>(count));
+  return Status::Ok();
+}
+
+void BPR::TakeDirty(std::vector<UserIndex>* users, std::vector<ItemIndex>* items) {
+  dirty_users_.Take(users);
+  dirty_items_.Take(items);
 }
 
 void BPR::Save(ByteWriter* w) const {

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "models/dirty_set.h"
 #include "models/embedding_table.h"
 #include "models/recommender.h"
 #include "models/sampler.h"
@@ -45,6 +46,13 @@ class BPR final : public Recommender {
   void ForgetUser(UserIndex user) override;
   void Save(ByteWriter* w) const override;
   Status Load(ByteReader* r) override;
+  void SaveGlobals(ByteWriter* w) const override;
+  Status LoadGlobals(ByteReader* r) override;
+  void SaveUserRow(UserIndex u, ByteWriter* w) const override;
+  Status LoadUserRow(UserIndex u, ByteReader* r) override;
+  void SaveItemRow(ItemIndex i, ByteWriter* w) const override;
+  Status LoadItemRow(ItemIndex i, ByteReader* r) override;
+  void TakeDirty(std::vector<UserIndex>* users, std::vector<ItemIndex>* items) override;
 
   // The pairwise loss -ln σ(x_ui - x_uj) and its SGD step, exposed for gradient checks.
   float PairLoss(UserIndex u, ItemIndex i, ItemIndex j) const;
@@ -56,8 +64,9 @@ class BPR final : public Recommender {
   float item_bias(ItemIndex i) const { return item_bias_[i]; }
 
  private:
-  void EnsureUser(UserIndex u);
-  void EnsureItem(ItemIndex i);
+  void EnsureUsers(uint32_t n);
+  void EnsureItems(uint32_t n);
+  void SetCount(ItemIndex i, uint32_t count);
   // A negative for (u, pos): an item u has not seen, or kNoIndex after a few failed draws.
   ItemIndex SampleNegative(UserIndex u, ItemIndex pos, const UserHistory& history, Rng& rng) const;
 
@@ -68,6 +77,8 @@ class BPR final : public Recommender {
   std::vector<uint32_t> item_count_;
   WeightedSampler pop_sampler_;
   std::vector<float> scratch_;  // one row: p_u before the step
+  DirtySet dirty_users_;
+  DirtySet dirty_items_;
 };
 
 }  // namespace streamrec

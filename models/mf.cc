@@ -35,15 +35,25 @@ void BiasedMF::Observe(const Interaction& x, const UserHistory&, uint64_t) {
   if (x.is_rating) Update(x.user, x.item, x.value);
 }
 
+void BiasedMF::EnsureUsers(uint32_t n) {
+  if (n > p_.rows()) {
+    p_.EnsureRows(n);
+    user_bias_.resize(n, 0.0f);
+  }
+}
+
+void BiasedMF::EnsureItems(uint32_t n) {
+  if (n > q_.rows()) {
+    q_.EnsureRows(n);
+    item_bias_.resize(n, 0.0f);
+  }
+}
+
 void BiasedMF::Update(UserIndex user, ItemIndex item, float rating) {
-  if (user >= p_.rows()) {
-    p_.EnsureRows(user + 1);
-    user_bias_.resize(p_.rows(), 0.0f);
-  }
-  if (item >= q_.rows()) {
-    q_.EnsureRows(item + 1);
-    item_bias_.resize(q_.rows(), 0.0f);
-  }
+  EnsureUsers(user + 1);
+  EnsureItems(item + 1);
+  dirty_users_.Mark(user);
+  dirty_items_.Mark(item);
   sum_ += rating;
   ++count_;
   const auto mu = static_cast<float>(global_mean());
@@ -96,6 +106,61 @@ void BiasedMF::ForgetUser(UserIndex user) {
   if (user >= p_.rows()) return;
   p_.ResetRow(user);
   user_bias_[user] = 0.0f;
+  dirty_users_.Mark(user);
+}
+
+void BiasedMF::SaveGlobals(ByteWriter* w) const {
+  w->PutHeader(kMagic, kVersion);
+  w->PutF64(sum_);
+  w->PutU64(count_);
+  w->PutU32(p_.rows());
+  w->PutU32(q_.rows());
+}
+
+Status BiasedMF::LoadGlobals(ByteReader* r) {
+  uint32_t version, users, items;
+  STREAMREC_RETURN_IF_ERROR(r->ExpectHeader(kMagic, kVersion, "mf globals", &version));
+  double sum;
+  uint64_t count;
+  if (!r->GetF64(&sum) || !r->GetU64(&count) || !r->GetU32(&users) || !r->GetU32(&items)) {
+    return Status::Corruption("mf globals: truncated");
+  }
+  sum_ = sum;
+  count_ = count;
+  EnsureUsers(users);
+  EnsureItems(items);
+  return Status::Ok();
+}
+
+void BiasedMF::SaveUserRow(UserIndex u, ByteWriter* w) const {
+  w->PutFloats({p_.Row(u), p_.dim()});
+  w->PutF32(user_bias_[u]);
+}
+
+Status BiasedMF::LoadUserRow(UserIndex u, ByteReader* r) {
+  EnsureUsers(u + 1);
+  if (!r->GetFloats({p_.Row(u), p_.dim()}) || !r->GetF32(&user_bias_[u])) {
+    return Status::Corruption("mf user row: truncated");
+  }
+  return Status::Ok();
+}
+
+void BiasedMF::SaveItemRow(ItemIndex i, ByteWriter* w) const {
+  w->PutFloats({q_.Row(i), q_.dim()});
+  w->PutF32(item_bias_[i]);
+}
+
+Status BiasedMF::LoadItemRow(ItemIndex i, ByteReader* r) {
+  EnsureItems(i + 1);
+  if (!r->GetFloats({q_.Row(i), q_.dim()}) || !r->GetF32(&item_bias_[i])) {
+    return Status::Corruption("mf item row: truncated");
+  }
+  return Status::Ok();
+}
+
+void BiasedMF::TakeDirty(std::vector<UserIndex>* users, std::vector<ItemIndex>* items) {
+  dirty_users_.Take(users);
+  dirty_items_.Take(items);
 }
 
 void BiasedMF::Save(ByteWriter* w) const {

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "models/dirty_set.h"
 #include "models/embedding_table.h"
 #include "models/recommender.h"
 
@@ -44,6 +45,13 @@ class BiasedMF final : public Recommender {
   void ForgetUser(UserIndex user) override;
   void Save(ByteWriter* w) const override;
   Status Load(ByteReader* r) override;
+  void SaveGlobals(ByteWriter* w) const override;
+  Status LoadGlobals(ByteReader* r) override;
+  void SaveUserRow(UserIndex u, ByteWriter* w) const override;
+  Status LoadUserRow(UserIndex u, ByteReader* r) override;
+  void SaveItemRow(ItemIndex i, ByteWriter* w) const override;
+  Status LoadItemRow(ItemIndex i, ByteReader* r) override;
+  void TakeDirty(std::vector<UserIndex>* users, std::vector<ItemIndex>* items) override;
 
   // One SGD step on (user, item, rating). Grows the tables as needed.
   void Update(UserIndex user, ItemIndex item, float rating);
@@ -57,6 +65,8 @@ class BiasedMF final : public Recommender {
  private:
   // Unclamped prediction; unknown user or item contribute nothing of their own.
   float RawPredict(UserIndex user, ItemIndex item) const;
+  void EnsureUsers(uint32_t n);
+  void EnsureItems(uint32_t n);
 
   MFOptions options_;
   EmbeddingTable p_;
@@ -65,6 +75,8 @@ class BiasedMF final : public Recommender {
   std::vector<float> item_bias_;
   double sum_ = 0.0;
   uint64_t count_ = 0;
+  DirtySet dirty_users_;
+  DirtySet dirty_items_;
 };
 
 }  // namespace streamrec

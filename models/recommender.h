@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/coding.h"
 #include "common/status.h"
@@ -46,6 +47,21 @@ class Recommender {
 
   virtual void Save(ByteWriter* w) const = 0;
   virtual Status Load(ByteReader* r) = 0;
+
+  // Incremental persistence. A model's state is its global part plus one record per user row
+  // and one per item row; a checkpoint writes the globals and the rows changed since the last
+  // TakeDirty. Restore: LoadGlobals first (it sizes the tables exactly as they were, so rows
+  // never written come back with their deterministic initial values), then the rows.
+  // The defaults keep everything in the globals (the whole Save blob) and no rows, which suits
+  // small or dense models (popularity, item-kNN).
+  virtual void SaveGlobals(ByteWriter* w) const { Save(w); }
+  virtual Status LoadGlobals(ByteReader* r) { return Load(r); }
+  virtual void SaveUserRow(UserIndex, ByteWriter*) const {}
+  virtual Status LoadUserRow(UserIndex, ByteReader*) { return Status::Ok(); }
+  virtual void SaveItemRow(ItemIndex, ByteWriter*) const {}
+  virtual Status LoadItemRow(ItemIndex, ByteReader*) { return Status::Ok(); }
+  // Appends (ascending) the rows changed since the last call and forgets them.
+  virtual void TakeDirty(std::vector<UserIndex>*, std::vector<ItemIndex>*) {}
 };
 
 // Builds a model by name ("mf", "bpr", "pop", "itemknn") with the tuned defaults overridden by

@@ -23,6 +23,26 @@ void UserHistory::Clear(UserIndex user) {
   users_[user] = Entry{};
 }
 
+void UserHistory::SaveUser(UserIndex user, ByteWriter* w) const {
+  auto items = Items(user);
+  w->PutVarint(items.size());
+  for (ItemIndex i : items) w->PutVarint(i);
+}
+
+Status UserHistory::LoadUser(UserIndex user, ByteReader* r) {
+  uint64_t n;
+  if (!r->GetVarint(&n) || n > r->remaining()) return Status::Corruption("user history: truncated");
+  Clear(user);
+  for (uint64_t k = 0; k < n; ++k) {
+    uint64_t item;
+    if (!r->GetVarint(&item) || item >= kNoIndex)
+      return Status::Corruption("user history: truncated");
+    if (!Add(user, static_cast<ItemIndex>(item)))
+      return Status::Corruption("user history: duplicate item");
+  }
+  return Status::Ok();
+}
+
 void UserHistory::Save(ByteWriter* w) const {
   w->PutHeader(kMagic, kVersion);
   w->PutVarint(users_.size());

@@ -39,6 +39,10 @@ class UserHistory {
 
   void Save(ByteWriter* w) const;
   Status Load(ByteReader* r);
+  // One user's items (arrival order), for incremental checkpoints.
+  void SaveUser(UserIndex user, ByteWriter* w) const;
+  // Replaces `user`'s items with the saved ones.
+  Status LoadUser(UserIndex user, ByteReader* r);
 
  private:
   struct Entry {

@@ -27,6 +27,16 @@ TEST_CASE("IdMap erase retires an index and never reuses it", "[ids]") {
   CHECK(m.size() == 3);
 }
 
+TEST_CASE("IdMap restores ids one by one in index order", "[ids]") {
+  IdMap m;
+  REQUIRE(m.PushRestored("a").ok());
+  REQUIRE(m.PushRestored("").ok());  // an erased index
+  REQUIRE(m.PushRestored("c").ok());
+  CHECK(m.Find("c") == 2);
+  CHECK(m.Intern("d") == 3);
+  CHECK_FALSE(m.PushRestored("a").ok());
+}
+
 TEST_CASE("IdMap save/load round trip, and corrupt input is refused", "[ids]") {
   IdMap m;
   for (int i = 0; i < 1000; ++i) m.Intern("item-" + std::to_string(i * 7));

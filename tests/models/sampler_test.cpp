@@ -65,6 +65,14 @@ TEST_CASE("UserHistory keeps order and membership; save/load round trip", "[hist
   REQUIRE(back.Load(&r).ok());
   CHECK(back.Items(3)[1] == 5);
   CHECK(back.total() == 2);
+  std::string row;
+  ByteWriter rw(&row);
+  h.SaveUser(3, &rw);
+  UserHistory one;
+  ByteReader rr(row);
+  REQUIRE(one.LoadUser(3, &rr).ok());
+  CHECK(one.Items(3)[0] == 10);
+  CHECK(one.Contains(3, 5));
   h.Clear(3);
   CHECK(h.total() == 0);
   CHECK_FALSE(h.Contains(3, 5));
