@@ -13,6 +13,8 @@ void SetExitCode(int code) { g_exit_code = code; }
 void RegisterCommands(CLI::App& app) {
   AddEvalCommand(app);
   AddGenCommand(app);
+  AddBrokerCommand(app);
+  AddReplayCommand(app);
 }
 
 }  // namespace streamrec::tools

@@ -15,5 +15,7 @@ void SetExitCode(int code);
 // `gen`: writes a synthetic event stream (tools/gen.h).
 void AddGenCommand(CLI::App& app);
 // `broker`: runs the embedded (in-memory, test/demo) Kafka broker (tools/broker.cc).
+void AddBrokerCommand(CLI::App& app);
+void AddReplayCommand(CLI::App& app);
 
 }  // namespace streamrec::tools

@@ -1,0 +1,219 @@
+#include "daemon/application.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "daemon/event_applier.h"
+#include "daemon/http_router.h"
+#include "daemon/http_server.h"
+#include "daemon/log.h"
+#include "daemon/model_state.h"
+#include "daemon/service_impl.h"
+#include "state/rocksdb_store.h"
+#include "stream/kafka_broker.h"
+#include "stream/kafka_sink.h"
+
+namespace streamrec::daemon {
+namespace {
+// Version of the layout ModelState writes; bump on incompatible changes.
+constexpr uint32_t kSchemaVersion = 1;
+constexpr int kLagPublishMs = 1000;
+}  // namespace
+
+Application::Application(Config config) : config_(std::move(config)) {}
+
+Application::~Application() { Stop(); }
+
+Status Application::Start() {
+  STREAMREC_RETURN_IF_ERROR(config_.Validate());
+
+  // State: open the store (refuses an incompatible one) and restore the model from it.
+  state::StateOptions so;
+  so.schema_version = kSchemaVersion;
+  so.config_fingerprint = config_.Fingerprint();
+  STREAMREC_RETURN_IF_ERROR(state::RocksDBStore::Open(so, config_.data_dir, &store_));
+  auto model = ModelState::Create(config_);
+  if (!model.ok()) return model.status();
+  model_ = std::move(*model);
+  STREAMREC_RETURN_IF_ERROR(model_->Restore(*store_));
+  const ModelSizes sizes = model_->Sizes();
+  LogInfo("state restored from " + config_.data_dir + ": " + std::to_string(sizes.users) +
+          " users, " + std::to_string(sizes.items) + " items, " +
+          std::to_string(sizes.events_applied) + " events applied");
+
+  // Kafka: the embedded broker when no brokers are given.
+  if (config_.kafka.brokers.empty()) {
+    auto broker = stream::KafkaBroker::Start();
+    if (!broker.ok()) return broker.status();
+    broker_ = std::move(*broker);
+    for (const std::string& topic :
+         {config_.kafka.topic, config_.kafka.dlq_topic, config_.kafka.served_topic}) {
+      STREAMREC_RETURN_IF_ERROR(broker_->CreateTopic(topic, config_.embedded_partitions));
+    }
+    config_.kafka.brokers = broker_->bootstrap_servers();
+    LogInfo("embedded broker (test/demo only, in memory) at " + config_.kafka.brokers);
+  }
+  auto sink = stream::KafkaSink::Create(config_.kafka);
+  if (!sink.ok()) return sink.status();
+  sink_ = std::move(*sink);
+  applier_ = std::make_unique<EventApplier>(config_, model_.get(), store_.get(), sink_.get(),
+                                            &metrics_, &clock_);
+  applier_->set_stop_flag(&stop_);
+  auto source = stream::KafkaSource::Create(config_.kafka, applier_.get());
+  if (!source.ok()) return source.status();
+  source_ = std::move(*source);
+  applier_->set_source(source_.get());
+
+  // Metrics computed at scrape time.
+  ModelState* m = model_.get();
+  metrics_.AddGaugeFn("streamrec_model_users", "Users with state", {},
+                      [m] { return static_cast<double>(m->Sizes().users); });
+  metrics_.AddGaugeFn("streamrec_model_items", "Items in the catalog", {},
+                      [m] { return static_cast<double>(m->Sizes().items); });
+  metrics_.AddGaugeFn("streamrec_model_interactions", "Distinct user-item interactions", {},
+                      [m] { return static_cast<double>(m->Sizes().interactions); });
+  for (int p = 0; p < config_.embedded_partitions; ++p) {
+    metrics_.AddGaugeFn("streamrec_consumer_lag", "Messages behind the log end, per partition",
+                        {{"partition", std::to_string(p)}}, [this, p] {
+                          std::lock_guard l(snapshot_mu_);
+                          for (const auto& lag : lag_) {
+                            if (lag.partition == p) return static_cast<double>(lag.lag);
+                          }
+                          return -1.0;
+                        });
+  }
+
+  consumer_ = std::thread([this] { ConsumerLoop(); });
+
+  // HTTP last: it serves what is above.
+  service_ = std::make_unique<DaemonService>(
+      config_, model_.get(), applier_.get(), sink_.get(), &metrics_, [this] { return InfoJson(); },
+      [this] { return applier_->assigned() && !consumer_failed_.load(); });
+  RouterOptions ro;
+  ro.admin_token = config_.admin_token;
+  ro.max_id_bytes = config_.decoder.max_id_bytes;
+  router_ = std::make_unique<HttpRouter>(*service_, metrics_, ro);
+  HttpServerOptions ho;
+  STREAMREC_RETURN_IF_ERROR(ParseHostPort(config_.http, &ho.bind_address, &ho.port));
+  ho.threads = config_.http_threads;
+  http_ = std::make_unique<HttpServer>(ho, *router_, &metrics_);
+  if (Status st = http_->Start(); !st.ok()) {
+    Stop();
+    return st;
+  }
+  started_ = true;
+  LogInfo("serving HTTP on " + ho.bind_address + ":" + std::to_string(http_->port()) +
+          ", consuming '" + config_.kafka.topic + "' from " + config_.kafka.brokers);
+  return Status::Ok();
+}
+
+void Application::ConsumerLoop() {
+  std::vector<stream::Message> batch;
+  auto last_lag = std::chrono::steady_clock::now();
+  while (!stop_.load(std::memory_order_relaxed)) {
+    Status st =
+        source_->PollBatch(config_.kafka.batch_max_messages, config_.kafka.poll_timeout_ms, &batch);
+    if (!st.ok()) {
+      LogError("consumer stopped: " + st.ToString());
+      std::lock_guard l(snapshot_mu_);
+      consumer_status_ = st;
+      consumer_failed_.store(true);
+      break;
+    }
+    if (!batch.empty()) {
+      applier_->Handle(batch);
+      batch.clear();
+    }
+    if (Status cp = applier_->MaybeCheckpoint(); !cp.ok()) LogWarn("checkpoint: " + cp.ToString());
+    if (std::chrono::steady_clock::now() - last_lag > std::chrono::milliseconds(kLagPublishMs)) {
+      PublishLag();
+      last_lag = std::chrono::steady_clock::now();
+    }
+  }
+  // Final checkpoint, then leave the group (its revoke callback checkpoints again: a no-op).
+  if (!consumer_failed_.load()) {
+    if (Status cp = applier_->MaybeCheckpoint(/*force=*/true); !cp.ok()) {
+      LogWarn("final checkpoint: " + cp.ToString());
+    }
+  }
+  source_->Close().IgnoreError();
+}
+
+void Application::PublishLag() {
+  auto lag = source_->Lag();
+  std::lock_guard l(snapshot_mu_);
+  lag_ = std::move(lag);
+}
+
+std::string Application::InfoJson() {
+  nlohmann::json j;
+  j["version"] = "0.1.0";
+  j["brokers"] = config_.kafka.brokers;
+  j["embedded_broker"] = broker_ != nullptr;
+  j["topic"] = config_.kafka.topic;
+  j["dlq_topic"] = config_.kafka.dlq_topic;
+  j["served_topic"] = config_.kafka.served_topic;
+  j["group"] = config_.kafka.group_id;
+  j["data_dir"] = config_.data_dir;
+  j["config_fingerprint"] = config_.Fingerprint();
+  const ModelSizes s = model_->Sizes();
+  j["model"] = {{"users", s.users},
+                {"items", s.items},
+                {"interactions", s.interactions},
+                {"events_applied", s.events_applied}};
+  nlohmann::json parts = nlohmann::json::array();
+  {
+    std::lock_guard l(snapshot_mu_);
+    for (const auto& p : lag_) {
+      parts.push_back({{"partition", p.partition},
+                       {"next_offset", p.next_offset},
+                       {"high_watermark", p.high_watermark},
+                       {"lag", p.lag}});
+    }
+    if (!consumer_status_.ok()) j["consumer_error"] = consumer_status_.ToString();
+  }
+  j["partitions"] = std::move(parts);
+  return j.dump();
+}
+
+int Application::WaitForSignalAndStop() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  LogInfo(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
+  const bool failed = consumer_failed_.load();
+  Stop();
+  return failed ? 1 : 0;
+}
+
+void Application::Stop() {
+  // Reverse of Start.
+  if (http_) http_->Stop();
+  stop_.store(true);
+  if (consumer_.joinable()) consumer_.join();
+  if (sink_) sink_->Flush(5000).IgnoreError();
+  http_.reset();
+  router_.reset();
+  service_.reset();
+  source_.reset();
+  applier_.reset();
+  sink_.reset();
+  broker_.reset();
+  if (store_) {
+    if (Status st = store_->Close(); !st.ok()) LogError("closing the store: " + st.ToString());
+    store_.reset();
+  }
+  if (started_) LogInfo("stopped");
+  started_ = false;
+}
+
+uint16_t Application::http_port() const { return http_ ? http_->port() : 0; }
+
+uint64_t Application::events_applied() const { return applier_ ? applier_->events_applied() : 0; }
+
+}  // namespace streamrec::daemon

@@ -1,0 +1,235 @@
+#include "daemon/config.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <tuple>
+
+#include "models/recommender.h"
+
+namespace streamrec::daemon {
+namespace {
+
+using json = nlohmann::json;
+
+// Reads `j[key]` into *out when present; appends to *errors when of the wrong type.
+template <typename T>
+void Read(const json& j, const char* key, T* out, std::string* errors) {
+  auto it = j.find(key);
+  if (it == j.end()) return;
+  try {
+    *out = it->get<T>();
+  } catch (const json::exception&) {
+    *errors += std::string("'") + key + "' has the wrong type; ";
+  }
+}
+
+Status ReadParams(const json& j, const std::string& where, ParamMap* out) {
+  if (!j.is_object()) return Status::InvalidArgument("'" + where + "' must be an object");
+  for (auto& [name, value] : j.items()) {
+    if (!value.is_number() && !value.is_boolean()) {
+      return Status::InvalidArgument("'" + where + "." + name + "' must be a number");
+    }
+    (*out)[name] = value.get<double>();
+  }
+  return Status::Ok();
+}
+
+Status ReadStringMap(const json& j, const std::string& where,
+                     std::map<std::string, std::string>* out) {
+  if (!j.is_object()) return Status::InvalidArgument("'" + where + "' must be an object");
+  for (auto& [name, value] : j.items()) {
+    if (value.is_string()) {
+      (*out)[name] = value.get<std::string>();
+    } else if (value.is_number() || value.is_boolean()) {
+      (*out)[name] = value.dump();
+    } else {
+      return Status::InvalidArgument("'" + where + "." + name + "' must be a string");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Config::LoadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::InvalidArgument("cannot read config file " + path);
+  json j = json::parse(in, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
+  if (j.is_discarded()) return Status::InvalidArgument(path + ": not valid JSON");
+  if (!j.is_object()) return Status::InvalidArgument(path + ": must be a JSON object");
+  static const char* kKnown[] = {"brokers",
+                                 "topic",
+                                 "dlq_topic",
+                                 "served_topic",
+                                 "group",
+                                 "partitions",
+                                 "data_dir",
+                                 "checkpoint_interval_ms",
+                                 "checkpoint_events",
+                                 "http",
+                                 "http_threads",
+                                 "admin_token",
+                                 "models",
+                                 "weights",
+                                 "seed",
+                                 "apply_batch",
+                                 "kafka",
+                                 "max_event_bytes"};
+  std::string errors;
+  for (auto& [key, value] : j.items()) {
+    bool known = false;
+    for (const char* k : kKnown) known = known || key == k;
+    if (!known) errors += "unknown key '" + key + "'; ";
+  }
+  Read(j, "brokers", &kafka.brokers, &errors);
+  Read(j, "topic", &kafka.topic, &errors);
+  Read(j, "dlq_topic", &kafka.dlq_topic, &errors);
+  Read(j, "served_topic", &kafka.served_topic, &errors);
+  Read(j, "group", &kafka.group_id, &errors);
+  Read(j, "partitions", &embedded_partitions, &errors);
+  Read(j, "data_dir", &data_dir, &errors);
+  Read(j, "checkpoint_interval_ms", &checkpoint_interval_ms, &errors);
+  Read(j, "checkpoint_events", &checkpoint_events, &errors);
+  Read(j, "http", &http, &errors);
+  Read(j, "http_threads", &http_threads, &errors);
+  Read(j, "admin_token", &admin_token, &errors);
+  Read(j, "seed", &seed, &errors);
+  Read(j, "apply_batch", &apply_batch, &errors);
+  Read(j, "max_event_bytes", &decoder.max_event_bytes, &errors);
+  if (auto it = j.find("models"); it != j.end()) {
+    if (!it->is_object()) {
+      errors += "'models' must be an object; ";
+    } else {
+      for (auto& [name, params] : it->items()) {
+        ParamMap* target = name == "mf"    ? &mf
+                           : name == "bpr" ? &bpr
+                           : name == "pop" ? &pop
+                                           : nullptr;
+        if (target == nullptr) {
+          errors += "unknown model 'models." + name + "' (known: mf, bpr, pop); ";
+          continue;
+        }
+        if (Status st = ReadParams(params, "models." + name, target); !st.ok()) {
+          errors += st.message() + "; ";
+        }
+      }
+    }
+  }
+  if (auto it = j.find("weights"); it != j.end()) {
+    Read(*it, "click", &weights.click, &errors);
+    Read(*it, "view", &weights.view, &errors);
+    Read(*it, "add_to_cart", &weights.add_to_cart, &errors);
+    Read(*it, "purchase", &weights.purchase, &errors);
+    Read(*it, "rating", &weights.rating, &errors);
+  }
+  if (auto it = j.find("kafka"); it != j.end()) {
+    if (Status st = ReadStringMap(*it, "kafka", &kafka.properties); !st.ok()) {
+      errors += st.message() + "; ";
+    }
+  }
+  if (!errors.empty()) {
+    errors.resize(errors.size() - 2);
+    return Status::InvalidArgument(path + ": " + errors);
+  }
+  return Status::Ok();
+}
+
+Status Config::LoadEnv() {
+  auto env = [](const char* name) -> const char* {
+    const char* v = std::getenv(name);
+    return v != nullptr && *v != '\0' ? v : nullptr;
+  };
+  if (const char* v = env("STREAMREC_BROKERS")) kafka.brokers = v;
+  if (const char* v = env("STREAMREC_TOPIC")) kafka.topic = v;
+  if (const char* v = env("STREAMREC_GROUP")) kafka.group_id = v;
+  if (const char* v = env("STREAMREC_DATA_DIR")) data_dir = v;
+  if (const char* v = env("STREAMREC_HTTP")) http = v;
+  if (const char* v = env("STREAMREC_ADMIN_TOKEN")) admin_token = v;
+  auto number = [](const char* name, const char* v, auto* out) -> Status {
+    const char* end = v + std::strlen(v);
+    auto [p, ec] = std::from_chars(v, end, *out);
+    if (ec != std::errc() || p != end) {
+      return Status::InvalidArgument(std::string(name) + "='" + v + "' is not a number");
+    }
+    return Status::Ok();
+  };
+  if (const char* v = env("STREAMREC_CHECKPOINT_INTERVAL_MS")) {
+    STREAMREC_RETURN_IF_ERROR(
+        number("STREAMREC_CHECKPOINT_INTERVAL_MS", v, &checkpoint_interval_ms));
+  }
+  if (const char* v = env("STREAMREC_PARTITIONS")) {
+    STREAMREC_RETURN_IF_ERROR(number("STREAMREC_PARTITIONS", v, &embedded_partitions));
+  }
+  return Status::Ok();
+}
+
+Status ParseHostPort(const std::string& s, std::string* host, uint16_t* port) {
+  const auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size()) {
+    return Status::InvalidArgument("'" + s + "' is not HOST:PORT");
+  }
+  unsigned value = 0;
+  const char* b = s.data() + colon + 1;
+  const char* e = s.data() + s.size();
+  auto [p, ec] = std::from_chars(b, e, value);
+  if (ec != std::errc() || p != e || value > 65535) {
+    return Status::InvalidArgument("'" + s + "': port must be 0..65535");
+  }
+  *host = s.substr(0, colon);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);  // [::1]
+  }
+  *port = static_cast<uint16_t>(value);
+  return Status::Ok();
+}
+
+Status Config::Validate() const {
+  std::string errors;
+  if (kafka.topic.empty()) errors += "topic must not be empty; ";
+  if (kafka.group_id.empty()) errors += "group must not be empty; ";
+  if (data_dir.empty()) errors += "data_dir must not be empty; ";
+  if (embedded_partitions < 1 || embedded_partitions > 1024)
+    errors += "partitions must be 1..1024; ";
+  if (checkpoint_interval_ms < 10) errors += "checkpoint_interval_ms must be >= 10; ";
+  if (checkpoint_events < 1) errors += "checkpoint_events must be >= 1; ";
+  if (http_threads < 1 || http_threads > 256) errors += "http_threads must be 1..256; ";
+  if (apply_batch < 1 || apply_batch > 100000) errors += "apply_batch must be 1..100000; ";
+  std::string host;
+  uint16_t port;
+  if (Status st = ParseHostPort(http, &host, &port); !st.ok())
+    errors += "http: " + st.message() + "; ";
+  for (const auto& [name, params] : {std::pair{"mf", &mf}, {"bpr", &bpr}, {"pop", &pop}}) {
+    if (auto m = MakeRecommender(name, *params); !m.ok()) errors += m.status().message() + "; ";
+  }
+  for (float w :
+       {weights.click, weights.view, weights.add_to_cart, weights.purchase, weights.rating}) {
+    if (!(w >= 0.0f && w <= 100.0f)) {
+      errors += "weights must be in [0, 100]; ";
+      break;
+    }
+  }
+  if (errors.empty()) return Status::Ok();
+  errors.resize(errors.size() - 2);
+  return Status::InvalidArgument("invalid config: " + errors);
+}
+
+std::string Config::Fingerprint() const {
+  // Only what changes the meaning of stored bytes: embedding sizes and the decay reference of
+  // popularity. Learning rates and the like may change between runs.
+  std::ostringstream os;
+  os.precision(9);
+  for (const auto& [name, params, key] :
+       {std::tuple{"mf", &mf, "dim"}, {"bpr", &bpr, "dim"}, {"pop", &pop, "half_life_s"}}) {
+    ParamMap effective;
+    if (!MakeRecommender(name, *params, &effective).ok()) continue;
+    os << name << '.' << key << '=' << effective[key] << ';';
+  }
+  std::string s = os.str();
+  s.pop_back();
+  return s;
+}
+
+}  // namespace streamrec::daemon

@@ -1,0 +1,178 @@
+#include "daemon/event_applier.h"
+
+#include <chrono>
+#include <mutex>
+
+#include "common/rng.h"
+#include "state/write_batch.h"
+
+namespace streamrec::daemon {
+namespace {
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
+EventApplier::EventApplier(const Config& config, ModelState* model, state::StateStore* store,
+                           stream::KafkaSink* dlq, MetricsRegistry* metrics, const Clock* clock)
+    : config_(config),
+      model_(model),
+      store_(store),
+      dlq_(dlq),
+      clock_(clock),
+      decoder_(config.decoder),
+      last_checkpoint_us_(clock->NowMicros()) {
+  applied_ = &metrics->AddCounter("streamrec_events_applied_total",
+                                  "Events applied to the model (each exactly once)");
+  invalid_ =
+      &metrics->AddCounter("streamrec_events_invalid_total",
+                           "Events that failed validation and went to the dead-letter topic");
+  dlq_failed_ = &metrics->AddCounter("streamrec_dlq_produce_failures_total",
+                                     "Dead letters the producer refused (retried until accepted)");
+  checkpoints_ = &metrics->AddCounter("streamrec_checkpoints_total", "Checkpoints written");
+  checkpoint_failures_ =
+      &metrics->AddCounter("streamrec_checkpoint_failures_total", "Checkpoints that failed");
+  checkpoint_seconds_ =
+      &metrics->AddHistogram("streamrec_checkpoint_duration_seconds",
+                             "Time to build and write one checkpoint", LatencyBucketsSeconds());
+  apply_lock_seconds_ = &metrics->AddHistogram(
+      "streamrec_apply_lock_hold_seconds",
+      "Time the event applier holds the model's write lock per run", LatencyBucketsSeconds());
+  for (int t = 0; t < kNumEventTypes; ++t) {
+    by_type_[t] =
+        &metrics->AddCounter("streamrec_events_by_type_total", "Events applied, by type",
+                             {{"type", std::string(EventTypeName(static_cast<EventType>(t)))}});
+  }
+}
+
+void EventApplier::Handle(std::vector<stream::Message>& batch) {
+  for (size_t begin = 0; begin < batch.size(); begin += config_.apply_batch) {
+    ApplyRun(batch, begin, std::min(batch.size(), begin + config_.apply_batch));
+  }
+}
+
+void EventApplier::ApplyRun(std::vector<stream::Message>& batch, size_t begin, size_t end) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::unique_lock lock(model_->lock());
+  for (size_t k = begin; k < end; ++k) {
+    const stream::Message& m = batch[k];
+    EventView e;
+    Status st = decoder_.Decode(m.payload(), &e);
+    if (st.ok()) {
+      const double ts = e.ts_seconds > 0       ? e.ts_seconds
+                        : m.timestamp_ms() > 0 ? static_cast<double>(m.timestamp_ms()) / 1000.0
+                                               : 0.0;
+      model_->Apply(e, ts,
+                    SeedFor(config_.seed, static_cast<uint64_t>(m.partition()),
+                            static_cast<uint64_t>(m.offset())));
+      applied_->Inc();
+      by_type_[static_cast<int>(e.type)]->Inc();
+    } else {
+      rejected_.emplace_back(k, st.message());
+    }
+    next_offsets_[m.partition()] = m.offset() + 1;
+    ++since_checkpoint_;
+  }
+  lock.unlock();
+  apply_lock_seconds_->Observe(SecondsSince(t0));
+  // Dead letters, outside the lock. Never a silent drop: retry until the producer takes it
+  // (the producer is flushed before the checkpoint that moves past this offset, so a crash
+  // re-produces rather than loses it). Only a stop abandons it, and then no checkpoint is
+  // written again in this process: the offset is consumed again after the restart.
+  for (const auto& [index, reason] : rejected_) {
+    while (!dlq_->ProduceDeadLetter(batch[index], reason).ok()) {
+      dlq_failed_->Inc();
+      if (stop_ != nullptr && stop_->load(std::memory_order_relaxed)) {
+        dlq_abandoned_ = true;
+        break;
+      }
+    }
+    invalid_->Inc();
+  }
+  rejected_.clear();
+}
+
+Status EventApplier::MaybeCheckpoint(bool force) {
+  const bool requested = request_pending_.exchange(false, std::memory_order_acq_rel);
+  const int64_t now = clock_->NowMicros();
+  const bool due =
+      since_checkpoint_ >= config_.checkpoint_events ||
+      (since_checkpoint_ > 0 && now - last_checkpoint_us_ >= config_.checkpoint_interval_ms * 1000);
+  if (!force && !requested && !due) return Status::Ok();
+  Status st = Checkpoint();
+  if (requested) {
+    std::lock_guard l(request_mu_);
+    completed_ = requested_;
+    last_request_status_ = st;
+    request_cv_.notify_all();
+  }
+  return st;
+}
+
+Status EventApplier::Checkpoint() {
+  if (dlq_abandoned_) {
+    return Status::Unavailable(
+        "no checkpoint: a dead letter was abandoned at stop; its offset "
+        "will be consumed again after the restart");
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  // Dead letters of the offsets this checkpoint moves past must be delivered first.
+  if (Status st = dlq_->Flush(10'000); !st.ok()) {
+    checkpoint_failures_->Inc();
+    return Status::Unavailable("checkpoint postponed: dead letters not delivered: " + st.message());
+  }
+  state::WriteBatch batch;
+  model_->AppendCheckpoint(&batch);
+  for (const auto& [partition, next] : next_offsets_) {
+    batch.SetOffset(config_.kafka.topic, partition, next);
+  }
+  if (Status st = store_->Write(batch); !st.ok()) {
+    checkpoint_failures_->Inc();
+    return st;
+  }
+  since_checkpoint_ = 0;
+  last_checkpoint_us_ = clock_->NowMicros();
+  checkpoints_->Inc();
+  checkpoint_seconds_->Observe(SecondsSince(t0));
+  // After the state is durable: tell Kafka, so lag is visible. Failure only delays that.
+  if (source_ != nullptr && !next_offsets_.empty())
+    source_->CommitOffsets(next_offsets_).IgnoreError();
+  return Status::Ok();
+}
+
+Status EventApplier::RequestCheckpoint(int timeout_ms) {
+  std::unique_lock l(request_mu_);
+  const uint64_t ticket = ++requested_;
+  request_pending_.store(true, std::memory_order_release);
+  if (!request_cv_.wait_for(l, std::chrono::milliseconds(timeout_ms),
+                            [&] { return completed_ >= ticket; })) {
+    return Status::Unavailable("checkpoint did not complete within " + std::to_string(timeout_ms) +
+                               " ms");
+  }
+  return last_request_status_;
+}
+
+Status EventApplier::OnPartitionsAssigned(std::vector<stream::PartitionStart>* partitions) {
+  state::OffsetMap stored;
+  STREAMREC_RETURN_IF_ERROR(store_->ReadOffsets(&stored));
+  for (stream::PartitionStart& p : *partitions) {
+    if (p.topic != config_.kafka.topic) continue;
+    auto it = stored.find({p.topic, p.partition});
+    // Offsets in RocksDB are the truth; a partition never checkpointed starts at the beginning.
+    p.start_offset = it != stored.end() ? it->second : stream::kOffsetBeginning;
+    if (it != stored.end()) next_offsets_[p.partition] = it->second;
+  }
+  has_assignment_.store(true, std::memory_order_release);
+  return Status::Ok();
+}
+
+void EventApplier::OnPartitionsRevoked(const std::vector<stream::TopicPartition>& partitions,
+                                       bool lost) {
+  // Checkpoint what was applied from them while they are still ours. If they were lost,
+  // another member may own them already; the store keeps this instance's truth either way.
+  if (!lost) Checkpoint().IgnoreError();
+  for (const auto& tp : partitions) next_offsets_.erase(tp.partition);
+  if (next_offsets_.empty()) has_assignment_.store(false, std::memory_order_release);
+}
+
+}  // namespace streamrec::daemon

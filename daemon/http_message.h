@@ -1,0 +1,62 @@
+// Transport-neutral HTTP request/response values, the handler interface the server calls, and
+// the small JSON writers the routes use to build bodies. No Beast, no sockets (STYLE.md b18):
+// the session converts Beast messages to and from these.
+//
+// Thread safety: HttpRequest/HttpResponse are plain values; the free functions are pure.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace streamrec::daemon {
+
+// One parsed request. The views borrow from the transport's buffers and are valid only for the
+// duration of HttpHandler::Handle.
+struct HttpRequest {
+  std::string_view method;  // "GET", "POST", "DELETE", ... as sent
+  std::string_view target;  // origin-form: "/v1/recommend?user=u1&k=10"
+  std::string_view content_type;
+  std::string_view authorization;
+  std::string_view body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  // Extra headers (Allow, WWW-Authenticate, Cache-Control). The transport adds Server,
+  // Content-Length, Content-Type and Connection.
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// What the server calls for every complete request.
+// Thread safety: Handle is called concurrently from all server threads.
+class HttpHandler {
+ public:
+  virtual ~HttpHandler() = default;
+  // Must not throw; the session still catches anything and answers 500.
+  virtual HttpResponse Handle(const HttpRequest& request) = 0;
+};
+
+// `{"error":{"code":<status>,"message":"<message>"}}` with that status.
+HttpResponse JsonError(int status, std::string_view message);
+
+// The standard reason phrase of `status` ("Not Found"), or "Unknown".
+std::string_view ReasonPhrase(int status);
+
+// Appends `s` as a quoted JSON string. Control characters, '"' and '\\' are escaped; valid
+// UTF-8 is copied as is; each byte of an invalid UTF-8 sequence becomes U+FFFD, so the output
+// is always valid JSON.
+void AppendJsonString(std::string& out, std::string_view s);
+
+// Appends `v` in the shortest form that reads back to the same float ("1.93", "1e-05");
+// non-finite values become null.
+void AppendJsonNumber(std::string& out, float v);
+void AppendJsonNumber(std::string& out, double v);
+
+// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points > U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
+}  // namespace streamrec::daemon

@@ -1,0 +1,101 @@
+// HttpRouter: the HTTP API of DESIGN.md as a pure function of the request (STYLE.md b18). It
+// parses and validates parameters, calls one RecommendService method, renders JSON, and
+// records per-route metrics. No sockets: the server (http_server.h) feeds it requests, tests
+// call Handle() directly.
+//
+// Routes (errors are {"error":{"code":N,"message":"..."}} with status N):
+//   GET    /v1/recommend?user=ID&k=10[&session=ID][&exclude_seen=true][&explore=N]
+//   GET    /v1/similar?item=ID&k=10        GET /v1/popular?k=10
+//   GET    /v1/predict?user=ID&item=ID     GET /v1/info
+//   POST   /v1/events   (application/json array or application/x-ndjson)
+//            200 {"accepted":N,"rejected":[{"index":i,"reason":"..."}]} when something was
+//            accepted or nothing was sent; 400 with the same two fields plus "error" when every
+//            event was rejected.
+//   GET    /healthz  /readyz  /metrics  /  (dashboard page)
+//   POST   /admin/checkpoint                200 {"status":"ok"}              (bearer token)
+//   DELETE /v1/users/ID                     202 {"user":ID,"status":"forget_user produced"}
+//                                                                            (bearer token)
+// Status codes: 400 bad/missing parameter (the message names it), 401 missing/wrong token,
+// 403 admin API disabled, 404 unknown route, 405 wrong method (with Allow), 415 wrong
+// Content-Type; service errors map InvalidArgument -> 400, NotFound -> 404, Unavailable -> 503,
+// anything else -> 500.
+//
+// Query strings are split on '&', keys and values percent-decoded ('+' is a space); a value
+// that is badly encoded, contains NUL, is not UTF-8, or (for ids) is longer than max_id_bytes
+// is a 400. When a parameter repeats, the first one counts.
+//
+// Thread safety: Handle may be called concurrently from any number of threads; the router's
+// state after construction is read-only apart from atomics.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "daemon/http_message.h"
+#include "daemon/metrics.h"
+#include "daemon/recommend_service.h"
+
+namespace streamrec::daemon {
+
+struct RouterOptions {
+  // Bearer token required by POST /admin/checkpoint and DELETE /v1/users/ID, compared in
+  // constant time. Empty = the admin API is disabled (403). Not reloadable.
+  std::string admin_token;
+  // Longest id (user, item, session) accepted, in bytes after percent-decoding; longer is a
+  // 400. Bounds the work and the memory an id can cost.
+  size_t max_id_bytes = 256;
+};
+
+class HttpRouter final : public HttpHandler {
+ public:
+  // k bounds of every top-k route.
+  static constexpr uint32_t kDefaultK = 10;
+  static constexpr uint32_t kMaxK = 1000;
+
+  // `service` and `metrics` are borrowed and must outlive the router. Registers
+  // streamrec_http_request_duration_seconds{route} and streamrec_http_requests_total{route,code}
+  // (route = the route pattern, "other" for unknown paths).
+  HttpRouter(RecommendService& service, MetricsRegistry& metrics, RouterOptions options);
+  ~HttpRouter() override;
+
+  HttpResponse Handle(const HttpRequest& request) override;
+
+ private:
+  enum Route : int;
+  static constexpr size_t kNumRoutes = 13;
+  static constexpr size_t kNumCachedCodes = 10;
+
+  HttpResponse Dispatch(Route route, std::string_view query, std::string_view path_param,
+                        const HttpRequest& request);
+  void Record(Route route, int status, double seconds);
+
+  RecommendService& service_;
+  MetricsRegistry& metrics_;
+  const RouterOptions options_;
+  std::array<Histogram*, kNumRoutes> latency_{};
+  // requests_total counters by [route][code index], registered on first use.
+  std::array<std::array<std::atomic<Counter*>, kNumCachedCodes>, kNumRoutes> requests_{};
+};
+
+// Percent-decodes `s` ("%41" -> "A"; '+' -> ' ' when `plus_is_space`). InvalidArgument on a
+// truncated or non-hex escape or a decoded NUL.
+Result<std::string> PercentDecode(std::string_view s, bool plus_is_space);
+
+// Decoded key/value pairs of a query string (without the '?'), in order. A pair without '='
+// has an empty value; empty pairs ("a=1&&b=2") are skipped.
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
+Result<QueryParams> ParseQuery(std::string_view query);
+
+// The /v1/recommend body: {"user":..,"rec_id":..,"items":[{"item":..,"score":..,"source":..}]}.
+std::string RenderRecommendationJson(const Recommendation& rec);
+
+// True when `a` equals `b`, in time that depends only on their lengths.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+}  // namespace streamrec::daemon

@@ -1,0 +1,500 @@
+#include "daemon/http_server.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace streamrec::daemon {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using ErrorCode = beast::error_code;
+
+// Bytes asked of the kernel for the first read of a request.
+constexpr size_t kFirstReadBytes = 4096;
+// Lingering close: after an error response, read and discard what the client still sends for
+// at most this long / this much, so that it sees the response instead of a reset.
+constexpr auto kLingerTime = std::chrono::milliseconds(1000);
+constexpr size_t kLingerMaxBytes = 8 << 20;
+// Pause before accepting again after an accept error (EMFILE), so the loop does not spin.
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(50);
+
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::string_view kBusyResponse =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    "Content-Length: 71\r\n\r\n"
+    "{\"error\":{\"code\":503,\"message\":\"too many connections, retry later.\"}}\n";
+
+std::string_view ToStd(beast::string_view s) { return {s.data(), s.size()}; }
+
+class Session;
+
+// State shared by the listener, the sessions and the server; sessions keep it alive through a
+// shared_ptr, so a session that outlives HttpServer::Stop (its handler still queued) is safe.
+struct ServerCore {
+  HttpServerOptions options;
+  HttpHandler* handler = nullptr;  // borrowed; outlives the server threads
+
+  Gauge* connections_active = nullptr;
+  Counter* connections_accepted = nullptr;
+  Counter* connections_rejected = nullptr;
+  Counter* errors_body_limit = nullptr;
+  Counter* errors_header_limit = nullptr;
+  Counter* errors_bad_request = nullptr;
+  Counter* errors_timeout = nullptr;
+  Counter* errors_handler = nullptr;
+
+  std::atomic<bool> stopping{false};
+  std::atomic<size_t> active{0};
+
+  std::mutex mu;
+  std::condition_variable sessions_empty;
+  // Live sessions, for Stop to close them. A session adds itself in Run and removes itself in
+  // its destructor, both under mu.
+  std::unordered_set<Session*> sessions;  // GUARDED_BY(mu)
+};
+
+// One connection. All handlers run on the connection's strand (the socket's executor), so the
+// members need no lock. Lifetime: owned by the shared_ptrs bound into its pending handlers.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, std::shared_ptr<ServerCore> core)
+      : stream_(std::move(socket)), core_(std::move(core)) {
+    core_->active.fetch_add(1, std::memory_order_relaxed);
+    core_->connections_active->Add(1);
+  }
+
+  ~Session() {
+    core_->connections_active->Add(-1);
+    std::lock_guard<std::mutex> lock(core_->mu);
+    core_->sessions.erase(this);
+    core_->active.fetch_sub(1, std::memory_order_relaxed);
+    if (core_->sessions.empty()) core_->sessions_empty.notify_all();
+  }
+
+  // Registers the session and starts reading on its strand.
+  void Run() {
+    bool stopping;
+    {
+      std::lock_guard<std::mutex> lock(core_->mu);
+      stopping = core_->stopping.load();
+      if (!stopping) core_->sessions.insert(this);
+    }
+    if (stopping) return;  // destroyed when the last reference goes
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&Session::DoRead, shared_from_this()));
+  }
+
+  // Server stop: close now unless a response is being written, then close after it.
+  void RequestClose() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->writing_) {
+        self->close_requested_ = true;  // OnWrite closes
+      } else {
+        self->CloseNow();  // idle, mid-request, or lingering
+      }
+    });
+  }
+
+ private:
+  void DoRead() {
+    parser_.emplace();
+    parser_->body_limit(core_->options.max_body_bytes);
+    parser_->header_limit(static_cast<uint32_t>(core_->options.max_header_bytes));
+    if (buffer_.size() > 0) {
+      // Pipelined bytes of the next request are already here.
+      ReadHeader();
+      return;
+    }
+    // Idle: wait for the first byte under the idle timeout.
+    stream_.expires_after(std::chrono::milliseconds(core_->options.idle_timeout_ms));
+    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                            beast::bind_front_handler(&Session::OnFirstBytes, shared_from_this()));
+  }
+
+  void OnFirstBytes(ErrorCode ec, size_t bytes) {
+    if (ec) {
+      if (ec == beast::error::timeout) core_->errors_timeout->Inc();
+      return CloseNow();  // eof, timeout, reset or stop: nothing to answer
+    }
+    buffer_.commit(bytes);
+    ReadHeader();
+  }
+
+  void ReadHeader() {
+    stream_.expires_after(std::chrono::milliseconds(core_->options.request_timeout_ms));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::OnReadHeader, shared_from_this()));
+  }
+
+  void OnReadHeader(ErrorCode ec, size_t /*bytes*/) {
+    if (ec) return OnRead(ec, 0);
+    if (parser_->is_done()) return OnRead(ec, 0);  // no body
+    if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+      // The client waits for this before sending the body (curl does for large bodies).
+      net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+                       beast::bind_front_handler(&Session::OnContinueWritten, shared_from_this()));
+      return;
+    }
+    ReadBody();
+  }
+
+  void OnContinueWritten(ErrorCode ec, size_t /*bytes*/) {
+    if (ec) return CloseNow();
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
+
+  void OnRead(ErrorCode ec, size_t /*bytes*/) {
+    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted) {
+      return CloseNow();
+    }
+    if (ec == beast::error::timeout) {
+      core_->errors_timeout->Inc();
+      return CloseNow();
+    }
+    if (ec == http::error::body_limit) {
+      core_->errors_body_limit->Inc();
+      return Respond(JsonError(413, "request body larger than " +
+                                        std::to_string(core_->options.max_body_bytes) + " bytes"),
+                     /*close=*/true);
+    }
+    if (ec == http::error::header_limit) {
+      core_->errors_header_limit->Inc();
+      return Respond(JsonError(431, "request header larger than " +
+                                        std::to_string(core_->options.max_header_bytes) +
+                                        " bytes"),
+                     /*close=*/true);
+    }
+    if (ec && ec.category() == http::make_error_code(http::error::bad_target).category()) {
+      core_->errors_bad_request->Inc();
+      return Respond(JsonError(400, "malformed HTTP request: " + ec.message()), /*close=*/true);
+    }
+    if (ec) return CloseNow();  // reset by peer and friends
+
+    const auto& req = parser_->get();
+    HttpRequest request;
+    request.method = ToStd(req.method_string());
+    request.target = ToStd(req.target());
+    request.content_type = ToStd(req[http::field::content_type]);
+    request.authorization = ToStd(req[http::field::authorization]);
+    request.body = req.body();
+    version_ = req.version();
+    const bool close = !req.keep_alive();
+
+    // The session boundary: nothing thrown by the handler escapes into Asio.
+    HttpResponse res;
+    try {
+      res = core_->handler->Handle(request);
+    } catch (const std::exception& e) {
+      core_->errors_handler->Inc();
+      res = JsonError(500, std::string("internal error: ") + e.what());
+    } catch (...) {
+      core_->errors_handler->Inc();
+      res = JsonError(500, "internal error");
+    }
+    Respond(std::move(res), close);
+  }
+
+  void Respond(HttpResponse res, bool close) {
+    close = close || close_requested_ || core_->stopping.load(std::memory_order_relaxed);
+    res_ = {};
+    res_.version(version_);
+    res_.result(static_cast<unsigned>(res.status));
+    res_.set(http::field::server, "streamrec");
+    res_.set(http::field::content_type, res.content_type);
+    for (const auto& [name, value] : res.headers) res_.set(name, value);
+    res_.keep_alive(!close);
+    res_.body() = std::move(res.body);
+    res_.prepare_payload();
+    // The parsed request is done with; its body may be large.
+    parser_.reset();
+
+    writing_ = true;
+    stream_.expires_after(std::chrono::milliseconds(core_->options.request_timeout_ms));
+    http::async_write(stream_, res_,
+                      beast::bind_front_handler(&Session::OnWrite, shared_from_this(), close));
+  }
+
+  void OnWrite(bool close, ErrorCode ec, size_t /*bytes*/) {
+    writing_ = false;
+    if (ec || close_requested_) return CloseNow();
+    if (close) return LingeringClose();
+    res_ = {};
+    version_ = 11;
+    DoRead();
+  }
+
+  // Half-closes, then discards what the peer still sends until it closes, the linger time
+  // passes or the byte cap is reached; then closes.
+  void LingeringClose() {
+    ErrorCode ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(kLingerTime);
+    lingering_ = true;
+    DoDrain();
+  }
+
+  void DoDrain() {
+    buffer_.consume(buffer_.size());
+    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                            beast::bind_front_handler(&Session::OnDrain, shared_from_this()));
+  }
+
+  void OnDrain(ErrorCode ec, size_t bytes) {
+    drained_bytes_ += bytes;
+    if (ec || drained_bytes_ > kLingerMaxBytes) return CloseNow();
+    DoDrain();
+  }
+
+  void CloseNow() {
+    ErrorCode ignored;
+    if (!lingering_) stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> res_;
+  unsigned version_ = 11;
+  bool writing_ = false;          // an async_write is in flight
+  bool close_requested_ = false;  // server stopping: close after the current response
+  bool lingering_ = false;
+  size_t drained_bytes_ = 0;
+  const std::shared_ptr<ServerCore> core_;
+};
+
+// Accepts connections; each accepted socket gets its own strand and session. Runs on its own
+// strand; lifetime: owned by HttpServer::Impl and the pending accept handler.
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(net::io_context& ioc, std::shared_ptr<ServerCore> core)
+      : ioc_(ioc), acceptor_(net::make_strand(ioc)), retry_timer_(acceptor_.get_executor()),
+        core_(std::move(core)) {}
+
+  Status Open(const tcp::endpoint& endpoint) {
+    ErrorCode ec;
+    const std::string where =
+        endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) return Status::IOError("http listen on " + where + ": " + ec.message());
+    port_ = acceptor_.local_endpoint(ec).port();
+    if (ec) return Status::IOError("http local_endpoint: " + ec.message());
+    return Status::Ok();
+  }
+
+  uint16_t port() const { return port_; }
+
+  void Run() {
+    net::dispatch(acceptor_.get_executor(),
+                  beast::bind_front_handler(&Listener::DoAccept, shared_from_this()));
+  }
+
+  // Closes the listening socket on its strand; the pending accept completes with
+  // operation_aborted and the listener is released.
+  void Close() {
+    net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      ErrorCode ignored;
+      self->acceptor_.close(ignored);
+      self->retry_timer_.cancel();
+    });
+  }
+
+ private:
+  void DoAccept() {
+    if (!acceptor_.is_open()) return;
+    acceptor_.async_accept(net::make_strand(ioc_),
+                           beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
+  }
+
+  void OnAccept(ErrorCode ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor_.is_open() ||
+        core_->stopping.load()) {
+      return;
+    }
+    if (ec) {
+      // EMFILE and friends: try again shortly instead of spinning.
+      std::fprintf(stderr, "streamrec http: accept: %s\n", ec.message().c_str());
+      retry_timer_.expires_after(kAcceptRetryDelay);
+      retry_timer_.async_wait([self = shared_from_this()](ErrorCode wait_ec) {
+        if (!wait_ec) self->DoAccept();
+      });
+      return;
+    }
+    if (core_->active.load(std::memory_order_relaxed) >= core_->options.max_connections) {
+      core_->connections_rejected->Inc();
+      // Best effort: one non-blocking write of a canned 503, then close.
+      ErrorCode ignored;
+      socket.non_blocking(true, ignored);
+      socket.write_some(net::buffer(kBusyResponse.data(), kBusyResponse.size()), ignored);
+      socket.shutdown(tcp::socket::shutdown_both, ignored);
+      socket.close(ignored);
+    } else {
+      core_->connections_accepted->Inc();
+      ErrorCode ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      std::make_shared<Session>(std::move(socket), core_)->Run();
+    }
+    DoAccept();
+  }
+
+  net::io_context& ioc_;
+  tcp::acceptor acceptor_;
+  net::steady_timer retry_timer_;
+  const std::shared_ptr<ServerCore> core_;
+  uint16_t port_ = 0;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(HttpServerOptions options, HttpHandler& handler, MetricsRegistry* metrics)
+      : ioc(options.threads > 0 ? options.threads : 1), core(std::make_shared<ServerCore>()) {
+    MetricsRegistry& m = metrics != nullptr ? *metrics : own_metrics;
+    core->options = std::move(options);
+    core->handler = &handler;
+    core->connections_active =
+        &m.AddGauge("streamrec_http_connections_active", "HTTP connections currently open.");
+    core->connections_accepted = &m.AddCounter("streamrec_http_connections_accepted_total",
+                                               "HTTP connections accepted.");
+    core->connections_rejected =
+        &m.AddCounter("streamrec_http_connections_rejected_total",
+                      "HTTP connections refused because max_connections were open.");
+    const std::string help =
+        "HTTP requests refused or connections dropped by the transport, by reason.";
+    const std::string name = "streamrec_http_transport_errors_total";
+    core->errors_body_limit = &m.AddCounter(name, help, {{"reason", "body_limit"}});
+    core->errors_header_limit = &m.AddCounter(name, help, {{"reason", "header_limit"}});
+    core->errors_bad_request = &m.AddCounter(name, help, {{"reason", "bad_request"}});
+    core->errors_timeout = &m.AddCounter(name, help, {{"reason", "timeout"}});
+    core->errors_handler = &m.AddCounter(name, help, {{"reason", "handler_exception"}});
+  }
+
+  // Declared first so that it is destroyed last: the core's counters may live here.
+  MetricsRegistry own_metrics;
+  net::io_context ioc;
+  std::shared_ptr<ServerCore> core;
+  std::shared_ptr<Listener> listener;
+  std::vector<std::thread> threads;
+
+  std::mutex lifecycle_mu;  // serializes Start and Stop
+  bool started = false;     // GUARDED_BY(lifecycle_mu)
+  bool stopped = false;     // GUARDED_BY(lifecycle_mu)
+  std::atomic<uint16_t> port{0};
+};
+
+HttpServer::HttpServer(HttpServerOptions options, HttpHandler& handler, MetricsRegistry* metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), handler, metrics)) {}
+
+HttpServer::~HttpServer() {
+  Stop();
+  // Sessions whose handlers were still queued when the io_context stopped are destroyed with
+  // it, before the listener and the core.
+}
+
+Status HttpServer::Start() {
+  std::lock_guard<std::mutex> lock(impl_->lifecycle_mu);
+  if (impl_->started) return Status::FailedPrecondition("http server already started");
+  const HttpServerOptions& o = impl_->core->options;
+  if (o.threads < 1 || o.max_connections < 1 || o.idle_timeout_ms < 1 ||
+      o.request_timeout_ms < 1 || o.max_header_bytes < 64 ||
+      o.max_header_bytes > std::numeric_limits<uint32_t>::max()) {
+    return Status::InvalidArgument(
+        "http options: threads, max_connections and timeouts must be positive, "
+        "max_header_bytes in [64, 4 GiB)");
+  }
+  ErrorCode ec;
+  const auto address = net::ip::make_address(o.bind_address, ec);
+  if (ec) return Status::InvalidArgument("http bind address '" + o.bind_address + "': " +
+                                         ec.message());
+  auto listener = std::make_shared<Listener>(impl_->ioc, impl_->core);
+  STREAMREC_RETURN_IF_ERROR(listener->Open(tcp::endpoint(address, o.port)));
+  impl_->port.store(listener->port());
+  impl_->listener = listener;
+  impl_->started = true;
+  listener->Run();
+  for (int i = 0; i < o.threads; ++i) {
+    impl_->threads.emplace_back([this] {
+      for (;;) {
+        try {
+          impl_->ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          // Handlers catch their own errors; this is the last line of defence.
+          std::fprintf(stderr, "streamrec http: uncaught exception in io thread: %s\n",
+                       e.what());
+        }
+      }
+    });
+  }
+  return Status::Ok();
+}
+
+void HttpServer::Stop() {
+  std::lock_guard<std::mutex> lock(impl_->lifecycle_mu);
+  if (!impl_->started || impl_->stopped) return;
+  impl_->stopped = true;
+  ServerCore& core = *impl_->core;
+  std::vector<std::shared_ptr<Session>> alive;
+  {
+    std::lock_guard<std::mutex> sessions_lock(core.mu);
+    core.stopping.store(true);
+    alive.reserve(core.sessions.size());
+    for (Session* s : core.sessions) {
+      // A session whose destructor is waiting for `mu` has no owner left: skip it.
+      if (auto p = s->weak_from_this().lock()) alive.push_back(std::move(p));
+    }
+  }
+  impl_->listener->Close();
+  for (auto& s : alive) s->RequestClose();
+  // Dropped outside the lock: the last reference runs ~Session, which takes `mu`.
+  alive.clear();
+  {
+    std::unique_lock<std::mutex> sessions_lock(core.mu);
+    core.sessions_empty.wait_for(sessions_lock,
+                                 std::chrono::milliseconds(core.options.stop_grace_ms),
+                                 [&] { return core.sessions.empty(); });
+  }
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+  impl_->listener.reset();
+}
+
+uint16_t HttpServer::port() const { return impl_->port.load(); }
+
+size_t HttpServer::active_connections() const {
+  return impl_->core->active.load(std::memory_order_relaxed);
+}
+
+}  // namespace streamrec::daemon

@@ -1,0 +1,14 @@
+// Minimal logging for the daemon: one line per message on stderr with a UTC timestamp.
+#pragma once
+
+#include <string_view>
+
+namespace streamrec::daemon {
+
+enum class LogLevel { kInfo, kWarn, kError };
+void Log(LogLevel level, std::string_view message);
+inline void LogInfo(std::string_view m) { Log(LogLevel::kInfo, m); }
+inline void LogWarn(std::string_view m) { Log(LogLevel::kWarn, m); }
+inline void LogError(std::string_view m) { Log(LogLevel::kError, m); }
+
+}  // namespace streamrec::daemon

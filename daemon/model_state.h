@@ -1,0 +1,93 @@
+// ModelState: the live, in-memory model of the daemon (the hot copy): id maps, user histories,
+// MF (ratings), BPR (ranking) and decayed popularity (cold users, /v1/popular). It applies
+// decoded events, answers scoring queries, and moves itself to and from the state store
+// (dirty rows, ids, histories and globals; offsets are the applier's).
+//
+// Thread safety: one writer thread (the consumer) calls Apply* and Checkpoint; it holds the
+// write lock (lock()) around Apply*, in small batches. Readers (HTTP threads) call the const
+// query methods, which take the lock shared themselves. Checkpoint runs on the writer thread
+// without the lock: it only reads the model, which nothing else writes, and touches dirty
+// sets that readers never read.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/ids.h"
+#include "common/status.h"
+#include "daemon/config.h"
+#include "daemon/recommend_service.h"
+#include "daemon/rw_lock.h"
+#include "models/bpr.h"
+#include "models/dirty_set.h"
+#include "models/mf.h"
+#include "models/popularity.h"
+#include "models/user_history.h"
+#include "state/store.h"
+#include "stream/event_codec.h"
+
+namespace streamrec::daemon {
+
+struct ModelSizes {
+  uint64_t users = 0;
+  uint64_t items = 0;
+  uint64_t interactions = 0;
+  uint64_t events_applied = 0;
+};
+
+class ModelState {
+ public:
+  // InvalidArgument when a model's parameters are invalid.
+  static Result<std::unique_ptr<ModelState>> Create(const Config& config);
+
+  // --- writer side ---------------------------------------------------------------------------
+  RwLock& lock() { return lock_; }
+  // Applies one valid event. `ts_seconds` is the event time (the event's own, or the Kafka
+  // timestamp when it has none); `seed` seeds every random draw of the update.
+  // REQUIRES: the write lock is held by the caller.
+  void Apply(const EventView& event, double ts_seconds, uint64_t seed);
+  // Appends every change since the last call (ids, histories, model rows, globals) to *batch.
+  // Writer thread only; no lock needed (see the class comment).
+  void AppendCheckpoint(state::WriteBatch* batch);
+  // Replaces the model with what `store` holds. Before the writer starts.
+  Status Restore(const state::StateReader& store);
+
+  // --- readers (any thread; they lock shared) --------------------------------------------------
+  // Top-k for `user` (BPR; popularity for an unknown user), seen items excluded on request.
+  void Recommend(const std::string& user, uint32_t k, bool exclude_seen,
+                 std::vector<ScoredId>* out) const;
+  // Items closest to `item` by cosine of BPR item embeddings; NotFound for an unknown item.
+  Status Similar(const std::string& item, uint32_t k, std::vector<ScoredId>* out) const;
+  void Popular(uint32_t k, std::vector<ScoredId>* out) const;
+  PredictResult Predict(const std::string& user, const std::string& item) const;
+  ModelSizes Sizes() const;
+
+ private:
+  explicit ModelState(const Config& config, std::unique_ptr<BiasedMF> mf, std::unique_ptr<BPR> bpr,
+                      std::unique_ptr<Popularity> pop);
+  // Fills *out from the top-k of `scores`. REQUIRES: shared lock held.
+  void Collect(std::vector<float>& scores, uint32_t k, const char* source,
+               std::vector<ScoredId>* out) const;
+  // The models, in the fixed order their parts are stored.
+  std::vector<Recommender*> Models() const { return {mf_.get(), bpr_.get(), pop_.get()}; }
+
+  const Config config_;
+  mutable RwLock lock_;
+  IdMap users_;
+  IdMap items_;
+  UserHistory history_;
+  std::unique_ptr<BiasedMF> mf_;
+  std::unique_ptr<BPR> bpr_;
+  std::unique_ptr<Popularity> pop_;
+  uint64_t events_applied_ = 0;
+  // Writer-only bookkeeping for checkpoints.
+  uint32_t users_saved_ = 0;  // ids [0, users_saved_) are in the store
+  uint32_t items_saved_ = 0;
+  DirtySet dirty_ids_;  // erased user ids to rewrite
+  DirtySet dirty_history_;
+};
+
+}  // namespace streamrec::daemon

@@ -1,0 +1,84 @@
+// RecommendService: what the HTTP routes call. Beast-free and JSON-free on the way in (STYLE.md
+// b18): the router parses and validates query parameters, calls one method, and renders the
+// result. The daemon's implementation scores the live model; tests use a small fake.
+//
+// Thread safety: every method may be called concurrently from any number of HTTP threads.
+//
+// Errors: InvalidArgument -> 400, NotFound -> 404, Unavailable -> 503, anything else -> 500.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace streamrec::daemon {
+
+struct RecommendRequest {
+  // External user id; an unknown user gets the popularity fallback, never an error.
+  std::string user;
+  // Items wanted, 1..1000 (the router enforces the bounds).
+  uint32_t k = 10;
+  // Optional session id (session-aware models, later).
+  std::string session;
+  // Leave out items the user has interacted with.
+  bool exclude_seen = true;
+  // Exploration slots; -1 = the configured default.
+  int32_t explore = -1;
+};
+
+struct ScoredId {
+  std::string item;
+  float score = 0.0f;
+  // "bpr", "mf", "session", "explore:thompson", "explore:linucb", "popular".
+  std::string source;
+};
+
+struct Recommendation {
+  std::string user;
+  // Unique id of this answer; clients echo it in click events (rec_id) for attribution.
+  std::string rec_id;
+  std::vector<ScoredId> items;
+};
+
+struct PredictResult {
+  float rating = 0.0f;
+  // False when user or item is unknown and the prediction falls back to means.
+  bool known = false;
+};
+
+// Outcome of POST /v1/events.
+struct PostEventsResult {
+  size_t accepted = 0;  // produced to the events topic
+  // One entry per rejected event: its 0-based position in the body and the reason.
+  std::vector<std::pair<size_t, std::string>> rejected;
+};
+
+class RecommendService {
+ public:
+  virtual ~RecommendService() = default;
+
+  virtual Result<Recommendation> Recommend(const RecommendRequest& request) = 0;
+  // Items most similar to `item` (NotFound for an unknown item).
+  virtual Result<std::vector<ScoredId>> Similar(const std::string& item, uint32_t k) = 0;
+  // Trending items (decayed popularity).
+  virtual std::vector<ScoredId> Popular(uint32_t k) = 0;
+  // Predicted rating of (user, item).
+  virtual Result<PredictResult> Predict(const std::string& user, const std::string& item) = 0;
+  // `body` is a JSON array of events or NDJSON; valid events are produced to the events topic
+  // (keyed by user), invalid ones are reported back, not produced.
+  virtual Result<PostEventsResult> PostEvents(std::string_view body) = 0;
+  // Produces a forget_user event for `user` (applied in order, like any event).
+  virtual Status ForgetUser(const std::string& user) = 0;
+  // Writes a checkpoint now (admin).
+  virtual Status Checkpoint() = 0;
+  // JSON object for GET /v1/info: version, broker bootstrap, topics, partitions and offsets,
+  // model sizes, config summary.
+  virtual std::string InfoJson() = 0;
+  // True once the state is restored and the consumer has its assignment.
+  virtual bool Ready() = 0;
+};
+
+}  // namespace streamrec::daemon

@@ -1,0 +1,58 @@
+// DaemonService: the RecommendService of `streamrec serve`. Scores the live ModelState,
+// produces what it served to the `served` topic (the bandits' feedback loop) and posted events
+// to the events topic (Kafka stays the log of record).
+//
+// Thread safety: all methods may be called concurrently (ModelState locks; KafkaSink is
+// thread-safe; the info snapshot has its own mutex).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "daemon/config.h"
+#include "daemon/event_applier.h"
+#include "daemon/metrics.h"
+#include "daemon/model_state.h"
+#include "daemon/recommend_service.h"
+#include "stream/kafka_sink.h"
+
+namespace streamrec::daemon {
+
+class DaemonService final : public RecommendService {
+ public:
+  // Borrowed pointers outlive the service. `info` renders the JSON of /v1/info; `ready` says
+  // whether state is restored and partitions are assigned.
+  DaemonService(const Config& config, ModelState* model, EventApplier* applier,
+                stream::KafkaSink* producer, MetricsRegistry* metrics,
+                std::function<std::string()> info, std::function<bool()> ready);
+
+  Result<Recommendation> Recommend(const RecommendRequest& request) override;
+  Result<std::vector<ScoredId>> Similar(const std::string& item, uint32_t k) override;
+  std::vector<ScoredId> Popular(uint32_t k) override;
+  Result<PredictResult> Predict(const std::string& user, const std::string& item) override;
+  Result<PostEventsResult> PostEvents(std::string_view body) override;
+  Status ForgetUser(const std::string& user) override;
+  Status Checkpoint() override;
+  std::string InfoJson() override { return info_(); }
+  bool Ready() override { return ready_(); }
+
+ private:
+  // Validates one event's JSON and produces it keyed by its user (or item); the reason if not.
+  Status ProduceEvent(std::string_view json);
+  std::string NextRecId();
+
+  const Config& config_;
+  ModelState* const model_;
+  EventApplier* const applier_;
+  stream::KafkaSink* const producer_;
+  std::function<std::string()> info_;
+  std::function<bool()> ready_;
+  const uint64_t instance_;
+  std::atomic<uint64_t> next_rec_{0};
+  Counter* served_;
+  Counter* served_dropped_;
+  Counter* posted_;
+};
+
+}  // namespace streamrec::daemon

@@ -1,0 +1,367 @@
+// `streamrec serve` end to end, against real components: the broker is librdkafka's mock
+// cluster reached over TCP, state is RocksDB on disk, HTTP is spoken by curl.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "common/rng.h"
+#include "stream/kafka_broker.h"
+#include "stream/kafka_sink.h"
+#include "stream/kafka_source.h"
+#include "tests/integration/process.h"
+#include "tests/support/test_data.h"
+
+namespace streamrec::testing {
+namespace {
+
+using json = nlohmann::json;
+
+struct Event {
+  std::string user, item, payload;
+};
+
+// A deterministic stream: 300 users, 400 items, ratings and clicks.
+std::vector<Event> MakeEvents(size_t n, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<Event> out;
+  for (size_t i = 0; i < n; ++i) {
+    Event e;
+    e.user = "u" + std::to_string(rng.Uniform(300));
+    const uint32_t cluster = static_cast<uint32_t>(std::stoi(e.user.substr(1))) % 4;
+    e.item = "m" + std::to_string(rng.Uniform(100) * 4 + cluster);
+    if (rng.Uniform(3) == 0) {
+      e.payload = "{\"type\":\"rating\",\"user\":\"" + e.user + "\",\"item\":\"" + e.item +
+                  "\",\"value\":" + std::to_string(1 + rng.Uniform(5)) +
+                  ",\"ts\":" + std::to_string(1700000000 + i) + "}";
+    } else {
+      e.payload = "{\"type\":\"click\",\"user\":\"" + e.user + "\",\"item\":\"" + e.item +
+                  "\",\"ts\":" + std::to_string(1700000000 + i) + "}";
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+const std::vector<std::string> kMalformed = {
+    "not json",
+    "{\"type\":\"rating\",\"user\":\"u1\",\"item\":\"m1\"}",    // no value
+    "{\"type\":\"click\",\"user\":\"\",\"item\":\"m1\"}",       // empty user
+    "{\"type\":\"teleport\",\"user\":\"u1\",\"item\":\"m1\"}",  // unknown type
+    "{\"type\":\"rating\",\"user\":\"u1\",\"item\":\"m1\",\"value\":1e999}",
+    "",
+    "{\"type\":\"click\",\"user\":\"u\xff\",\"item\":\"m1\"}",  // invalid UTF-8
+    "[1,2,3]",
+};
+
+struct Broker {
+  std::unique_ptr<stream::KafkaBroker> broker;
+  std::unique_ptr<stream::KafkaSink> sink;
+  explicit Broker(int partitions) {
+    auto b = stream::KafkaBroker::Start();
+    REQUIRE(b.ok());
+    broker = std::move(*b);
+    for (const char* t : {"events", "events.dlq", "served"}) {
+      REQUIRE(broker->CreateTopic(t, partitions).ok());
+    }
+    stream::KafkaOptions o;
+    o.brokers = broker->bootstrap_servers();
+    auto s = stream::KafkaSink::Create(o);
+    REQUIRE(s.ok());
+    sink = std::move(*s);
+  }
+  void Produce(const std::string& key, const std::string& payload) {
+    REQUIRE(sink->Produce("events", key, payload, 5000).ok());
+  }
+  void Flush() { REQUIRE(sink->Flush(30000).ok()); }
+};
+
+struct Daemon {
+  std::unique_ptr<Child> child;
+  int port = 0;
+  std::string log;
+  void Start(const std::string& brokers, const std::string& data_dir, const std::string& group,
+             const std::string& dir, const std::vector<std::string>& extra = {}) {
+    port = FreePort();
+    log = dir + "/serve.log";
+    std::vector<std::string> argv = {
+        Binary(), "serve",   "--brokers", brokers,  "--data-dir",
+        data_dir, "--group", group,       "--http", "127.0.0.1:" + std::to_string(port)};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    child = std::make_unique<Child>(argv, log);
+    int status = 0;
+    REQUIRE(WaitFor([&] { return Http("GET", Url("/healthz"), &status), status == 200; }, 20000));
+  }
+  std::string Url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port) + path;
+  }
+  json Get(const std::string& path, int* status) const {
+    const std::string body = Http("GET", Url(path), status);
+    json j = json::parse(body, nullptr, false);
+    INFO(path << " -> " << body);
+    REQUIRE(!j.is_discarded());
+    return j;
+  }
+  uint64_t Applied() const {
+    int status = 0;
+    const std::string body = Http("GET", Url("/v1/info"), &status);
+    json j = json::parse(body, nullptr, false);
+    if (status != 200 || j.is_discarded()) return 0;
+    return j["model"]["events_applied"].get<uint64_t>();
+  }
+  std::string Metrics() const {
+    int status = 0;
+    return Http("GET", Url("/metrics"), &status);
+  }
+  int Stop() {
+    child->Signal(SIGTERM);
+    return child->Wait();
+  }
+};
+
+// Value of an unlabelled sample in Prometheus text.
+double Sample(const std::string& text, const std::string& name) {
+  const size_t at = text.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + name.size() + 2));
+}
+
+// Reads every message of a topic from the beginning (a fresh group).
+class ReadAll final : public stream::RebalanceListener {
+ public:
+  Status OnPartitionsAssigned(std::vector<stream::PartitionStart>* parts) override {
+    for (auto& p : *parts) p.start_offset = stream::kOffsetBeginning;
+    return Status::Ok();
+  }
+  void OnPartitionsRevoked(const std::vector<stream::TopicPartition>&, bool) override {}
+};
+std::vector<std::string> Consume(const std::string& brokers, const std::string& topic,
+                                 size_t want) {
+  stream::KafkaOptions o;
+  o.brokers = brokers;
+  o.topic = topic;
+  o.group_id = "reader-" + topic;
+  o.session_timeout_ms = 6000;
+  o.heartbeat_interval_ms = 100;
+  ReadAll listener;
+  auto src = stream::KafkaSource::Create(o, &listener);
+  REQUIRE(src.ok());
+  std::vector<std::string> out;
+  std::vector<stream::Message> batch;
+  WaitFor(
+      [&] {
+        (*src)->PollBatch(1000, 100, &batch).IgnoreError();
+        for (auto& m : batch) out.emplace_back(m.payload());
+        batch.clear();
+        return out.size() >= want;
+      },
+      20000);
+  // Anything beyond `want` would arrive promptly: poll a little longer.
+  for (int i = 0; i < 5; ++i) {
+    (*src)->PollBatch(1000, 100, &batch).IgnoreError();
+    for (auto& m : batch) out.emplace_back(m.payload());
+    batch.clear();
+  }
+  (*src)->Close().IgnoreError();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("serve: applies events, dead-letters malformed ones with reasons, answers over HTTP",
+          "[integration]") {
+  TempDir dir;
+  Broker broker(4);
+  const auto events = MakeEvents(5000, 1);
+  std::map<std::string, std::set<std::string>> seen;
+  for (size_t i = 0; i < events.size(); ++i) {
+    broker.Produce(events[i].user, events[i].payload);
+    seen[events[i].user].insert(events[i].item);
+    if (i % 100 == 0) broker.Produce("bad", kMalformed[(i / 100) % kMalformed.size()]);
+  }
+  broker.Flush();
+  const size_t n_bad = 50;
+
+  Daemon d;
+  d.Start(broker.broker->bootstrap_servers(), dir.path() + "/state", "g1", dir.path());
+  REQUIRE(WaitFor([&] { return d.Applied() == events.size(); }, 30000));
+  REQUIRE(WaitFor([&] { return Sample(d.Metrics(), "streamrec_events_invalid_total") == n_bad; },
+                  10000));
+  CHECK(Sample(d.Metrics(), "streamrec_events_applied_total") == events.size());
+
+  // Every malformed message is in the dead-letter topic once, with its reason.
+  const auto dlq = Consume(broker.broker->bootstrap_servers(), "events.dlq", n_bad);
+  CHECK(dlq.size() == n_bad);
+  for (const auto& m : dlq) {
+    json j = json::parse(m, nullptr, false);
+    REQUIRE(!j.is_discarded());
+    CHECK(!j["reason"].get<std::string>().empty());
+  }
+
+  // Top-k for a known user: k items, none seen, from BPR.
+  int status = 0;
+  json rec = d.Get("/v1/recommend?user=u7&k=10", &status);
+  REQUIRE(status == 200);
+  REQUIRE(rec["items"].size() == 10);
+  CHECK(!rec["rec_id"].get<std::string>().empty());
+  for (const auto& it : rec["items"]) {
+    CHECK(seen["u7"].count(it["item"].get<std::string>()) == 0);
+    CHECK(it["source"] == "bpr");
+  }
+  // The planted clusters are learned: most recommendations are in u7's cluster (7 % 4 = 3).
+  int in_cluster = 0;
+  for (const auto& it : rec["items"])
+    in_cluster += std::stoi(it["item"].get<std::string>().substr(1)) % 4 == 3;
+  CHECK(in_cluster >= 6);
+  // Unknown user: the popularity fallback, never an error.
+  rec = d.Get("/v1/recommend?user=nobody&k=5", &status);
+  CHECK(status == 200);
+  CHECK(rec["items"].size() == 5);
+  CHECK(rec["items"][0]["source"] == "popular");
+  CHECK(d.Get("/v1/popular?k=3", &status)["items"].size() == 3);
+  CHECK(d.Get("/v1/similar?item=m3&k=4", &status)["items"].size() == 4);
+  json pred = d.Get("/v1/predict?user=u7&item=m3", &status);
+  CHECK(status == 200);
+  CHECK(pred["rating"].get<double>() >= 1.0);
+
+  // Bad requests: 4xx with a JSON error.
+  for (const char* bad : {"/v1/nope", "/v1/recommend?k=5", "/v1/recommend?user=u1&k=0",
+                          "/v1/recommend?user=u1&k=abc", "/v1/similar?item=no-such-item"}) {
+    json e = d.Get(bad, &status);
+    INFO(bad);
+    CHECK(status >= 400);
+    CHECK(status < 500);
+    CHECK(e.contains("error"));
+  }
+
+  // POST /v1/events goes through Kafka and is applied.
+  const std::string body =
+      "{\"type\":\"click\",\"user\":\"new-user\",\"item\":\"m3\",\"ts\":1700100000}\n"
+      "{\"type\":\"click\",\"user\":\"new-user\",\"item\":\"m7\",\"ts\":1700100001}\n"
+      "{\"type\":\"click\"}\n";
+  json posted = json::parse(
+      Http("POST", d.Url("/v1/events"), &status, body, "Content-Type: application/x-ndjson"),
+      nullptr, false);
+  CHECK(status == 200);
+  CHECK(posted["accepted"] == 2);
+  CHECK(posted["rejected"].size() == 1);
+  CHECK(WaitFor([&] { return d.Applied() == events.size() + 2; }, 10000));
+  rec = d.Get("/v1/recommend?user=new-user&k=10", &status);
+  CHECK(rec["items"][0]["source"] == "bpr");
+  for (const auto& it : rec["items"]) CHECK(it["item"] != "m3");
+
+  CHECK(d.Stop() == 0);
+}
+
+TEST_CASE("serve: kill -9 mid-ingest twice, then the state equals an uninterrupted run",
+          "[integration]") {
+  TempDir dir;
+  Broker broker(1);  // one partition: the same order, so the same bits
+  const auto events = MakeEvents(60000, 2);
+  for (size_t i = 0; i < events.size(); ++i) {
+    broker.Produce(events[i].user, events[i].payload);
+    if (i % 1000 == 0) broker.Produce("bad", kMalformed[(i / 1000) % kMalformed.size()]);
+  }
+  broker.Flush();
+  const std::string config = dir.path() + "/config.json";
+  std::ofstream(config) << "{\"checkpoint_events\": 2000, \"checkpoint_interval_ms\": 20}";
+  const std::string brokers = broker.broker->bootstrap_servers();
+
+  auto inspect = [&](const std::string& data_dir) {
+    int code = 0;
+    const std::string out =
+        Run(Binary() + " inspect --checksum --data-dir " + data_dir + " 2>&1", &code);
+    INFO(out);
+    REQUIRE(code == 0);
+    return json::parse(out);
+  };
+
+  Daemon a;
+  a.Start(brokers, dir.path() + "/a", "ga", dir.path(), {"--config", config});
+  REQUIRE(WaitFor([&] { return a.Applied() == events.size(); }, 60000));
+  REQUIRE(a.Stop() == 0);
+  const json clean = inspect(dir.path() + "/a");
+  CHECK(clean["offsets_total"] == events.size() + 60);
+
+  Daemon b;
+  for (uint64_t target : {events.size() / 3, 2 * events.size() / 3}) {
+    b.Start(brokers, dir.path() + "/b", "gb", dir.path(), {"--config", config});
+    REQUIRE(WaitFor([&] { return b.Applied() >= target; }, 60000));
+    b.child->Signal(SIGKILL);
+    CHECK(b.child->Wait() == 128 + SIGKILL);
+  }
+  b.Start(brokers, dir.path() + "/b", "gb", dir.path(), {"--config", config});
+  REQUIRE(WaitFor([&] { return b.Applied() == events.size(); }, 60000));
+  REQUIRE(b.Stop() == 0);
+  const json crashed = inspect(dir.path() + "/b");
+  CHECK(crashed["offsets_total"] == clean["offsets_total"]);
+  CHECK(crashed["checksum"] == clean["checksum"]);
+  CHECK(crashed["keys"] == clean["keys"]);
+}
+
+TEST_CASE("serve: broker down keeps answering, ingest resumes when it is back", "[integration]") {
+  TempDir dir;
+  Broker broker(2);
+  const auto events = MakeEvents(2000, 3);
+  for (size_t i = 0; i < 1000; ++i) broker.Produce(events[i].user, events[i].payload);
+  broker.Flush();
+  Daemon d;
+  d.Start(broker.broker->bootstrap_servers(), dir.path() + "/state", "g", dir.path());
+  REQUIRE(WaitFor([&] { return d.Applied() == 1000; }, 30000));
+
+  REQUIRE(broker.broker->SetBrokerDown(1).ok());
+  int status = 0;
+  for (int i = 0; i < 20; ++i) {
+    json rec = d.Get("/v1/recommend?user=u1&k=5", &status);
+    CHECK(status == 200);
+    CHECK(rec["items"].size() == 5);
+  }
+  // Down long enough for the daemon's consumer to lose its connections.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  CHECK(d.Applied() == 1000);
+  REQUIRE(broker.broker->SetBrokerUp(1).ok());
+  // The daemon's consumer reconnects by itself; new events flow through (from a fresh
+  // producer: the test's own, connected across the outage, is not what is under test).
+  stream::KafkaOptions o;
+  o.brokers = broker.broker->bootstrap_servers();
+  auto fresh = stream::KafkaSink::Create(o);
+  REQUIRE(fresh.ok());
+  for (size_t i = 1000; i < events.size(); ++i) {
+    REQUIRE((*fresh)->Produce("events", events[i].user, events[i].payload, 5000).ok());
+  }
+  REQUIRE((*fresh)->Flush(30000).ok());
+  CHECK(WaitFor([&] { return d.Applied() == events.size(); }, 60000));
+  CHECK(d.Stop() == 0);
+}
+
+TEST_CASE("serve: a bad config or an incompatible store stops start-up with a clear message",
+          "[integration]") {
+  TempDir dir;
+  int code = 0;
+  std::string out = Run(Binary() + " serve --http nonsense 2>&1", &code);
+  CHECK(code != 0);
+  CHECK_THAT(out, Catch::Contains("HOST:PORT"));
+
+  const std::string cfg = dir.path() + "/bad.json";
+  std::ofstream(cfg) << "{\"modles\": {}}";
+  out = Run(Binary() + " serve --config " + cfg + " 2>&1", &code);
+  CHECK(code != 0);
+  CHECK_THAT(out, Catch::Contains("unknown key 'modles'"));
+
+  // A store created with dim 64 refuses a config with dim 32.
+  Broker broker(1);
+  Daemon d;
+  d.Start(broker.broker->bootstrap_servers(), dir.path() + "/state", "g", dir.path());
+  REQUIRE(d.Stop() == 0);
+  const std::string dim32 = dir.path() + "/dim32.json";
+  std::ofstream(dim32) << "{\"models\": {\"bpr\": {\"dim\": 32}}}";
+  out = Run(Binary() + " serve --brokers " + broker.broker->bootstrap_servers() + " --data-dir " +
+                dir.path() + "/state --config " + dim32 + " 2>&1",
+            &code);
+  CHECK(code != 0);
+  CHECK_THAT(out, Catch::Contains("bpr.dim"));
+}
+
+}  // namespace streamrec::testing
