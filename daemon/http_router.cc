@@ -33,10 +33,18 @@ struct RouteInfo {
 
 // Indexed by HttpRouter::Route.
 constexpr RouteInfo kRoutes[] = {
-    {"/v1/recommend", "GET"},      {"/v1/similar", "GET"},        {"/v1/popular", "GET"},
-    {"/v1/predict", "GET"},        {"/v1/info", "GET"},           {"/v1/events", "POST"},
-    {"/v1/users/{user}", "DELETE"}, {"/admin/checkpoint", "POST"}, {"/healthz", "GET"},
-    {"/readyz", "GET"},            {"/metrics", "GET"},           {"/", "GET"},
+    {"/v1/recommend", "GET"},
+    {"/v1/similar", "GET"},
+    {"/v1/popular", "GET"},
+    {"/v1/predict", "GET"},
+    {"/v1/info", "GET"},
+    {"/v1/events", "POST"},
+    {"/v1/users/{user}", "DELETE"},
+    {"/admin/checkpoint", "POST"},
+    {"/healthz", "GET"},
+    {"/readyz", "GET"},
+    {"/metrics", "GET"},
+    {"/", "GET"},
     {"other", ""},
 };
 
@@ -98,16 +106,14 @@ Status ValidateId(std::string_view name, std::string_view value, size_t max_byte
 }
 
 // An id parameter; empty string when absent or empty.
-Result<std::string> OptionalId(const QueryParams& params, std::string_view name,
-                               size_t max_bytes) {
+Result<std::string> OptionalId(const QueryParams& params, std::string_view name, size_t max_bytes) {
   const std::string* v = FindParam(params, name);
   if (v == nullptr) return std::string();
   STREAMREC_RETURN_IF_ERROR(ValidateId(name, *v, max_bytes));
   return *v;
 }
 
-Result<std::string> RequiredId(const QueryParams& params, std::string_view name,
-                               size_t max_bytes) {
+Result<std::string> RequiredId(const QueryParams& params, std::string_view name, size_t max_bytes) {
   Result<std::string> id = OptionalId(params, name, max_bytes);
   if (id.ok() && id->empty()) {
     return Status::InvalidArgument("missing parameter '" + std::string(name) + "'");
@@ -214,9 +220,9 @@ Result<QueryParams> ParseQuery(std::string_view query) {
     const size_t eq = pair.find('=');
     Result<std::string> key = PercentDecode(pair.substr(0, eq), /*plus_is_space=*/true);
     if (!key.ok()) return key.status();
-    Result<std::string> value =
-        eq == std::string_view::npos ? Result<std::string>(std::string())
-                                     : PercentDecode(pair.substr(eq + 1), /*plus_is_space=*/true);
+    Result<std::string> value = eq == std::string_view::npos
+                                    ? Result<std::string>(std::string())
+                                    : PercentDecode(pair.substr(eq + 1), /*plus_is_space=*/true);
     if (!value.ok()) {
       std::string name = *key;
       if (name.size() > 64) name.resize(64);
@@ -271,10 +277,10 @@ HttpRouter::~HttpRouter() = default;
 void HttpRouter::Record(Route route, int status, double seconds) {
   latency_[route]->Observe(seconds);
   const auto register_counter = [&] {
-    return &metrics_.AddCounter("streamrec_http_requests_total",
-                                "HTTP requests answered by the router, by route pattern and code.",
-                                {{"route", std::string(kRoutes[route].pattern)},
-                                 {"code", std::to_string(status)}});
+    return &metrics_.AddCounter(
+        "streamrec_http_requests_total",
+        "HTTP requests answered by the router, by route pattern and code.",
+        {{"route", std::string(kRoutes[route].pattern)}, {"code", std::to_string(status)}});
   };
   for (size_t c = 0; c < kNumCachedCodes; ++c) {
     if (kCachedCodes[c] != status) continue;
@@ -318,8 +324,8 @@ HttpResponse HttpRouter::Handle(const HttpRequest& request) {
     res = JsonError(404, "no route for '" + shown + "'");
   } else if (request.method != kRoutes[route].method) {
     res = JsonError(405, "method " + std::string(request.method.substr(0, 16)) +
-                             " not allowed on " + std::string(kRoutes[route].pattern) +
-                             "; use " + std::string(kRoutes[route].method));
+                             " not allowed on " + std::string(kRoutes[route].pattern) + "; use " +
+                             std::string(kRoutes[route].method));
     res.headers.emplace_back("Allow", std::string(kRoutes[route].method));
   } else {
     try {
@@ -336,8 +342,8 @@ HttpResponse HttpRouter::Handle(const HttpRequest& request) {
   return res;
 }
 
-HttpResponse HttpRouter::Dispatch(Route route, std::string_view query,
-                                  std::string_view path_param, const HttpRequest& request) {
+HttpResponse HttpRouter::Dispatch(Route route, std::string_view query, std::string_view path_param,
+                                  const HttpRequest& request) {
   // Admin routes authenticate before looking at anything else.
   if (route == kCheckpoint || route == kForgetUser) {
     if (options_.admin_token.empty()) {

@@ -188,8 +188,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::header_limit) {
       core_->errors_header_limit->Inc();
       return Respond(JsonError(431, "request header larger than " +
-                                        std::to_string(core_->options.max_header_bytes) +
-                                        " bytes"),
+                                        std::to_string(core_->options.max_header_bytes) + " bytes"),
                      /*close=*/true);
     }
     if (ec && ec.category() == http::make_error_code(http::error::bad_target).category()) {
@@ -276,7 +275,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void CloseNow() {
     ErrorCode ignored;
     if (!lingering_) stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
+    stream_.close();  // the socket and the timeout timer
   }
 
   beast::tcp_stream stream_;
@@ -296,7 +295,9 @@ class Session : public std::enable_shared_from_this<Session> {
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(net::io_context& ioc, std::shared_ptr<ServerCore> core)
-      : ioc_(ioc), acceptor_(net::make_strand(ioc)), retry_timer_(acceptor_.get_executor()),
+      : ioc_(ioc),
+        acceptor_(net::make_strand(ioc)),
+        retry_timer_(acceptor_.get_executor()),
         core_(std::move(core)) {}
 
   Status Open(const tcp::endpoint& endpoint) {
@@ -338,8 +339,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
 
   void OnAccept(ErrorCode ec, tcp::socket socket) {
-    if (ec == net::error::operation_aborted || !acceptor_.is_open() ||
-        core_->stopping.load()) {
+    if (ec == net::error::operation_aborted || !acceptor_.is_open() || core_->stopping.load()) {
       return;
     }
     if (ec) {
@@ -385,8 +385,8 @@ struct HttpServer::Impl {
     core->handler = &handler;
     core->connections_active =
         &m.AddGauge("streamrec_http_connections_active", "HTTP connections currently open.");
-    core->connections_accepted = &m.AddCounter("streamrec_http_connections_accepted_total",
-                                               "HTTP connections accepted.");
+    core->connections_accepted =
+        &m.AddCounter("streamrec_http_connections_accepted_total", "HTTP connections accepted.");
     core->connections_rejected =
         &m.AddCounter("streamrec_http_connections_rejected_total",
                       "HTTP connections refused because max_connections were open.");
@@ -426,17 +426,16 @@ Status HttpServer::Start() {
   std::lock_guard<std::mutex> lock(impl_->lifecycle_mu);
   if (impl_->started) return Status::FailedPrecondition("http server already started");
   const HttpServerOptions& o = impl_->core->options;
-  if (o.threads < 1 || o.max_connections < 1 || o.idle_timeout_ms < 1 ||
-      o.request_timeout_ms < 1 || o.max_header_bytes < 64 ||
-      o.max_header_bytes > std::numeric_limits<uint32_t>::max()) {
+  if (o.threads < 1 || o.max_connections < 1 || o.idle_timeout_ms < 1 || o.request_timeout_ms < 1 ||
+      o.max_header_bytes < 64 || o.max_header_bytes > std::numeric_limits<uint32_t>::max()) {
     return Status::InvalidArgument(
         "http options: threads, max_connections and timeouts must be positive, "
         "max_header_bytes in [64, 4 GiB)");
   }
   ErrorCode ec;
   const auto address = net::ip::make_address(o.bind_address, ec);
-  if (ec) return Status::InvalidArgument("http bind address '" + o.bind_address + "': " +
-                                         ec.message());
+  if (ec)
+    return Status::InvalidArgument("http bind address '" + o.bind_address + "': " + ec.message());
   auto listener = std::make_shared<Listener>(impl_->ioc, impl_->core);
   STREAMREC_RETURN_IF_ERROR(listener->Open(tcp::endpoint(address, o.port)));
   impl_->port.store(listener->port());
@@ -451,8 +450,7 @@ Status HttpServer::Start() {
           return;
         } catch (const std::exception& e) {
           // Handlers catch their own errors; this is the last line of defence.
-          std::fprintf(stderr, "streamrec http: uncaught exception in io thread: %s\n",
-                       e.what());
+          std::fprintf(stderr, "streamrec http: uncaught exception in io thread: %s\n", e.what());
         }
       }
     });

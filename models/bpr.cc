@@ -153,7 +153,10 @@ Status BPR::LoadGlobals(ByteReader* r) {
   return Status::Ok();
 }
 
-void BPR::SaveUserRow(UserIndex u, ByteWriter* w) const { w->PutFloats({p_.Row(u), p_.dim()}); }
+void BPR::SaveUserRow(UserIndex u, ByteWriter* w) const {
+  if (u >= p_.rows()) return;  // no row: an empty record
+  w->PutFloats({p_.Row(u), p_.dim()});
+}
 
 Status BPR::LoadUserRow(UserIndex u, ByteReader* r) {
   EnsureUsers(u + 1);
@@ -162,6 +165,7 @@ Status BPR::LoadUserRow(UserIndex u, ByteReader* r) {
 }
 
 void BPR::SaveItemRow(ItemIndex i, ByteWriter* w) const {
+  if (i >= q_.rows()) return;  // no row: an empty record
   w->PutFloats({q_.Row(i), q_.dim()});
   w->PutF32(item_bias_[i]);
   w->PutVarint(item_count_[i]);

@@ -133,6 +133,7 @@ Status BiasedMF::LoadGlobals(ByteReader* r) {
 }
 
 void BiasedMF::SaveUserRow(UserIndex u, ByteWriter* w) const {
+  if (u >= p_.rows()) return;  // no row: an empty record
   w->PutFloats({p_.Row(u), p_.dim()});
   w->PutF32(user_bias_[u]);
 }
@@ -146,6 +147,7 @@ Status BiasedMF::LoadUserRow(UserIndex u, ByteReader* r) {
 }
 
 void BiasedMF::SaveItemRow(ItemIndex i, ByteWriter* w) const {
+  if (i >= q_.rows()) return;  // no row: an empty record
   w->PutFloats({q_.Row(i), q_.dim()});
   w->PutF32(item_bias_[i]);
 }

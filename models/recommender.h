@@ -60,6 +60,7 @@ class Recommender {
   virtual Status LoadUserRow(UserIndex, ByteReader*) { return Status::Ok(); }
   virtual void SaveItemRow(ItemIndex, ByteWriter*) const {}
   virtual Status LoadItemRow(ItemIndex, ByteReader*) { return Status::Ok(); }
+  // Row records are empty for a row the model does not have (Load*Row is then not called).
   // Appends (ascending) the rows changed since the last call and forgets them.
   virtual void TakeDirty(std::vector<UserIndex>*, std::vector<ItemIndex>*) {}
 };

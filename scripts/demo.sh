@@ -1,28 +1,64 @@
 #!/usr/bin/env bash
-# The demo on a fresh Debian machine: install what is missing, build, generate a realistic
-# synthetic event stream, and evaluate the online models on it (test-then-train, in time order).
-# With $STREAMREC_DATA (or ../shared/data) present it also runs the MovieLens-100k benchmarks.
+# The demo on a fresh Debian machine: install what is missing, build, start the daemon on its
+# embedded broker with RocksDB under ./data, feed it a realistic event stream through Kafka,
+# and ask it for recommendations. The daemon keeps running (dashboard at http://HOST:PORT/)
+# until Ctrl-C; DEMO_EXIT=1 stops it at the end instead.
+#   PORT=8080          HTTP port
+#   STREAMREC_DATA=... replay MovieLens-100k from there instead of a generated stream
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-bin=${BUILD_DIR:-build}/streamrec
+bin=$PWD/${BUILD_DIR:-build}/streamrec
+port=${PORT:-8080}
+url=http://127.0.0.1:$port
 mkdir -p data
-echo "== streamrec gen: 5,000 users, 2,000 items, 300,000 events -> data/demo.jsonl"
-"$bin" gen --users 5000 --items 2000 --events 300000 --seed 7 --out data/demo.jsonl
-head -n 2 data/demo.jsonl
-grep -m 2 '"type":"click"' data/demo.jsonl
-summarize() { python3 -c '
-import json, sys
-r = json.loads(sys.stdin.readlines()[-1])
-vals = "  ".join("%s %.4f" % (k, v) for k, v in r["metrics"].items() if isinstance(v, float))
-print("  %-8s %s  (%s events/s)" % (r["model"], vals, format(int(r["events_per_s"]), ",")))'; }
-echo "== streamrec eval --protocol prequential (every event: rank top-10 for its user, then learn from it)"
-for model in pop itemknn bpr; do
-  "$bin" eval --protocol prequential --data data/demo.jsonl --model "$model" --quiet | summarize
-done
-if "$bin" eval --protocol prequential --data movielens-100k --model pop --quiet >/dev/null 2>&1; then
-  echo "== MovieLens-100k (published anchors in docs/EVAL.md)"
-  "$bin" eval --protocol rating-cv --data movielens-100k --model mf --quiet | summarize
-  "$bin" eval --protocol ranking-split --data movielens-100k --model bpr --quiet | summarize
+rm -rf data/demo-state
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+get() { echo "\$ curl -s '$url$1'"; curl -s "$url$1"; echo; }
+
+say "streamrec serve (embedded broker: librdkafka's mock cluster, in memory, for demos and tests)"
+"$bin" serve --data-dir data/demo-state --http "127.0.0.1:$port" > data/demo-serve.log 2>&1 &
+serve_pid=$!
+cleanup() { kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null; }
+trap cleanup EXIT
+for _ in $(seq 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
+brokers=$(curl -s "$url/v1/info" | python3 -c 'import json,sys; print(json.load(sys.stdin)["brokers"])')
+echo "daemon up on $url, broker at $brokers (log: data/demo-serve.log)"
+
+if [ -n "${STREAMREC_DATA:-}" ] && [ -f "$STREAMREC_DATA/movielens-100k/u.data" ]; then
+  say "streamrec replay: MovieLens-100k (100,000 ratings) into topic 'events'"
+  "$bin" replay --data "$STREAMREC_DATA/movielens-100k/u.data" --brokers "$brokers" --quiet
+  user=196 item=50 total=100000
+else
+  say "streamrec gen: 2,000 users, 1,000 items, 200,000 events -> data/demo.jsonl; replay into 'events'"
+  "$bin" gen --users 2000 --items 1000 --events 200000 --seed 7 --out data/demo.jsonl
+  "$bin" replay --data data/demo.jsonl --brokers "$brokers" --quiet
+  user=u42 item=i7 total=$(wc -l < data/demo.jsonl)
 fi
+applied() { curl -s "$url/v1/info" | python3 -c 'import json,sys; print(json.load(sys.stdin)["model"]["events_applied"])'; }
+for _ in $(seq 300); do [ "$(applied)" -ge "$total" ] && break; sleep 0.2; done
+echo "events applied: $(applied) of $total"
+
+say "Top-10 for user $user (seen items excluded; source = the model that ranked it)"
+get "/v1/recommend?user=$user&k=10"
+say "An unknown user gets what is trending"
+get "/v1/recommend?user=someone-new&k=5"
+say "Items similar to $item, and a predicted rating"
+get "/v1/similar?item=$item&k=5"
+get "/v1/predict?user=$user&item=$item"
+say "Produce your own events: POST /v1/events (or kcat) -- Kafka stays the log of record"
+echo "\$ curl -s -X POST -H 'Content-Type: application/x-ndjson' --data-binary @- $url/v1/events"
+printf '%s\n' '{"type":"click","user":"demo-user","item":"'"$item"'"}' \
+  '{"type":"purchase","user":"demo-user","item":"'"$item"'"}' |
+  curl -s -X POST -H 'Content-Type: application/x-ndjson' --data-binary @- "$url/v1/events"; echo
+echo "  or: echo 'demo-user:{\"type\":\"click\",\"user\":\"demo-user\",\"item\":\"$item\"}' | kcat -P -b $brokers -t events -K:"
+sleep 1
+get "/v1/recommend?user=demo-user&k=5"
+say "Metrics (Prometheus text at $url/metrics)"
+curl -s "$url/metrics" | grep -E '^streamrec_(events_applied_total|events_invalid_total|checkpoints_total|model_users|model_items) '
+
+if [ "${DEMO_EXIT:-0}" = 1 ]; then exit 0; fi
+say "Dashboard: $url/   -- Ctrl-C stops the daemon (it checkpoints first)"
+wait "$serve_pid"

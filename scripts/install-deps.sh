@@ -8,7 +8,8 @@ PACKAGES=(
   librdkafka-dev librocksdb-dev libboost-dev libboost-system-dev
   nlohmann-json3-dev libsimdjson-dev libcli11-dev libhnswlib-dev libspdlog-dev libfmt-dev
   catch2 libbenchmark-dev
-  kcat wrk
+  kcat wrk curl python3
+  docker-compose prometheus
 )
 
 missing=()

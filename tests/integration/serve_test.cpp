@@ -190,6 +190,16 @@ TEST_CASE("serve: applies events, dead-letters malformed ones with reasons, answ
   REQUIRE(WaitFor([&] { return Sample(d.Metrics(), "streamrec_events_invalid_total") == n_bad; },
                   10000));
   CHECK(Sample(d.Metrics(), "streamrec_events_applied_total") == events.size());
+  // The exposition passes Prometheus' own linter.
+  if (Run("command -v promtool").empty()) {
+    WARN("promtool not installed (Debian package prometheus): /metrics lint skipped");
+  } else {
+    int code = 0;
+    const std::string lint =
+        Run("curl -s " + d.Url("/metrics") + " | promtool check metrics 2>&1", &code);
+    INFO(lint);
+    CHECK(code == 0);
+  }
 
   // Every malformed message is in the dead-letter topic once, with its reason.
   const auto dlq = Consume(broker.broker->bootstrap_servers(), "events.dlq", n_bad);

@@ -1,0 +1,187 @@
+// ModelState without Kafka: applying events, checkpoint -> restore, forget_user, and readers
+// scoring while the writer applies (the daemon's concurrency, kept TSan-clean: librdkafka's
+// own threads cannot run under TSan, so this is where the model's locking is checked).
+#include "daemon/model_state.h"
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <mutex>
+#include <thread>
+
+#include "common/rng.h"
+#include "state/mem_store.h"
+#include "state/write_batch.h"
+
+namespace streamrec::daemon {
+namespace {
+
+struct Stream {
+  std::vector<std::string> json;
+};
+
+// Users u0..u199 click items of their cluster (user % 4) with Zipf-ish popularity.
+Stream MakeStream(size_t n, uint64_t seed) {
+  Rng rng(seed);
+  Stream s;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t u = rng.Uniform(200);
+    const uint32_t item = std::min(rng.Uniform(50), rng.Uniform(50)) * 4 + u % 4;
+    const bool rating = rng.Uniform(4) == 0;
+    s.json.push_back(std::string("{\"type\":\"") + (rating ? "rating" : "click") +
+                     "\",\"user\":\"u" + std::to_string(u) + "\",\"item\":\"m" +
+                     std::to_string(item) + "\"" +
+                     (rating ? ",\"value\":" + std::to_string(1 + rng.Uniform(5)) : "") +
+                     ",\"ts\":" + std::to_string(1700000000 + i) + "}");
+  }
+  return s;
+}
+
+void ApplyAll(ModelState& m, const Stream& s, size_t begin, size_t end) {
+  EventDecoder decoder;
+  EventView e;
+  for (size_t i = begin; i < end; ++i) {
+    REQUIRE(decoder.Decode(s.json[i], &e).ok());
+    std::unique_lock l(m.lock());
+    m.Apply(e, e.ts_seconds, SeedFor(1, 0, i));
+  }
+}
+
+std::unique_ptr<ModelState> Make() {
+  auto m = ModelState::Create(Config());
+  REQUIRE(m.ok());
+  return std::move(*m);
+}
+
+std::vector<std::string> Items(const std::vector<ScoredId>& v) {
+  std::vector<std::string> out;
+  for (const auto& s : v) out.push_back(s.item);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("ModelState: checkpoints restore the same model, incrementally", "[model_state]") {
+  const Stream s = MakeStream(6000, 1);
+  auto live = Make();
+  state::MemStore store;
+  // Three checkpoints; the last batch also carries an erased user.
+  for (auto [begin, end] : {std::pair{0, 2000}, {2000, 4500}, {4500, 6000}}) {
+    ApplyAll(*live, s, begin, end);
+    state::WriteBatch batch;
+    live->AppendCheckpoint(&batch);
+    REQUIRE(store.Write(batch).ok());
+  }
+  auto restored = Make();
+  REQUIRE(restored->Restore(store).ok());
+  CHECK(restored->Sizes().users == live->Sizes().users);
+  CHECK(restored->Sizes().items == live->Sizes().items);
+  CHECK(restored->Sizes().interactions == live->Sizes().interactions);
+  CHECK(restored->Sizes().events_applied == 6000);
+  std::vector<ScoredId> a, b;
+  for (const char* user : {"u0", "u17", "u199", "nobody"}) {
+    live->Recommend(user, 10, true, &a);
+    restored->Recommend(user, 10, true, &b);
+    CHECK(Items(a) == Items(b));
+    for (size_t i = 0; i < a.size(); ++i) CHECK(a[i].score == b[i].score);
+  }
+  CHECK(live->Predict("u3", "m7").rating == restored->Predict("u3", "m7").rating);
+  // Both continue identically.
+  const Stream more = MakeStream(500, 2);
+  ApplyAll(*live, more, 0, 500);
+  ApplyAll(*restored, more, 0, 500);
+  live->Recommend("u5", 10, true, &a);
+  restored->Recommend("u5", 10, true, &b);
+  CHECK(Items(a) == Items(b));
+}
+
+TEST_CASE("ModelState: recommendations exclude seen items and learn clusters", "[model_state]") {
+  const Stream s = MakeStream(20000, 3);
+  auto m = Make();
+  ApplyAll(*m, s, 0, s.json.size());
+  std::vector<ScoredId> rec;
+  m->Recommend("u1", 10, true, &rec);
+  REQUIRE(rec.size() == 10);
+  int in_cluster = 0;
+  for (const auto& r : rec) {
+    CHECK(r.source == "bpr");
+    in_cluster += std::stoi(r.item.substr(1)) % 4 == 1;
+  }
+  CHECK(in_cluster >= 8);
+  m->Recommend("stranger", 5, true, &rec);
+  REQUIRE(rec.size() == 5);
+  CHECK(rec[0].source == "popular");
+  std::vector<ScoredId> sim;
+  CHECK(m->Similar("m4", 5, &sim).ok());
+  CHECK(sim.size() == 5);
+  CHECK(m->Similar("no-such", 5, &sim).IsNotFound());
+}
+
+TEST_CASE("ModelState: forget_user erases the user and survives a checkpoint", "[model_state]") {
+  const Stream s = MakeStream(3000, 4);
+  auto m = Make();
+  ApplyAll(*m, s, 0, s.json.size());
+  const uint64_t before = m->Sizes().users;
+  EventDecoder decoder;
+  EventView e;
+  REQUIRE(decoder.Decode("{\"type\":\"forget_user\",\"user\":\"u9\",\"ts\":1}", &e).ok());
+  {
+    std::unique_lock l(m->lock());
+    m->Apply(e, 1, 0);
+  }
+  CHECK(m->Sizes().users == before - 1);
+  std::vector<ScoredId> rec;
+  m->Recommend("u9", 5, true, &rec);
+  CHECK(rec[0].source == "popular");
+  state::MemStore store;
+  state::WriteBatch batch;
+  m->AppendCheckpoint(&batch);
+  REQUIRE(store.Write(batch).ok());
+  auto back = Make();
+  REQUIRE(back->Restore(store).ok());
+  CHECK(back->Sizes().users == before - 1);
+  back->Recommend("u9", 5, true, &rec);
+  CHECK(rec[0].source == "popular");
+}
+
+TEST_CASE("ModelState: readers score while the writer applies (run under TSan)", "[model_state]") {
+  const Stream s = MakeStream(30000, 5);
+  auto m = Make();
+  ApplyAll(*m, s, 0, 1000);
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> reads{0};
+  std::atomic<uint64_t> short_lists{0};  // Catch2 assertions are not thread-safe: count instead
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&, t] {
+      std::vector<ScoredId> out;
+      Rng rng(t);
+      while (!done.load()) {
+        const std::string user = "u" + std::to_string(rng.Uniform(250));
+        m->Recommend(user, 10, true, &out);
+        if (out.size() != 10) short_lists.fetch_add(1);
+        m->Popular(5, &out);
+        m->Similar("m" + std::to_string(rng.Uniform(200)), 5, &out).IgnoreError();
+        m->Predict(user, "m1");
+        m->Sizes();
+        reads.fetch_add(1);
+      }
+    });
+  }
+  // The writer applies in locked runs, as the EventApplier does.
+  EventDecoder decoder;
+  EventView e;
+  for (size_t begin = 1000; begin < s.json.size(); begin += 256) {
+    std::unique_lock l(m->lock());
+    for (size_t i = begin; i < std::min(s.json.size(), begin + 256); ++i) {
+      REQUIRE(decoder.Decode(s.json[i], &e).ok());
+      m->Apply(e, e.ts_seconds, i);
+    }
+  }
+  done = true;
+  for (auto& r : readers) r.join();
+  CHECK(reads.load() > 0);
+  CHECK(short_lists.load() == 0);
+  CHECK(m->Sizes().events_applied == s.json.size());
+}
+
+}  // namespace streamrec::daemon
