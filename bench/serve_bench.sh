@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Whole-process benchmarks of `streamrec serve` (issue bars, quoted in docs/BENCHMARKS.md):
+#  1. ingest: events applied/s by the daemon vs. the rate at which a bare librdkafka consumer
+#     (kcat) reads the same topic from the same broker;
+#  2. /v1/recommend latency (wrk -t1 -c2 -d10s --latency) with 100k items x 64 dims while a
+#     replay feeds ingest;
+#  3. /v1/recommend throughput at 20k items vs. the top-k kernel alone (bench/models_bench).
+# Usage: bench/serve_bench.sh [BUILD_DIR]   (needs kcat, wrk, curl, python3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+bin=$PWD/$build/streamrec
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+applied() { curl -s "$1/v1/info" | json 'd["model"]["events_applied"]'; }
+now() { date +%s.%N; }
+
+start_broker() {
+  "$bin" broker --partitions 8 --addr-file "$work/addr" > "$work/broker.log" 2>&1 &
+  for _ in $(seq 100); do [ -s "$work/addr" ] && break; sleep 0.1; done
+  cat "$work/addr"
+}
+start_serve() {  # $1 brokers, $2 port, $3 data dir
+  "$bin" serve --brokers "$1" --http "127.0.0.1:$2" --data-dir "$3" > "$work/serve-$2.log" 2>&1 &
+  for _ in $(seq 200); do curl -sf "http://127.0.0.1:$2/healthz" > /dev/null && break; sleep 0.05; done
+}
+
+echo "== 1. ingest: 1,000,000 generated events, 8 partitions, lz4"
+brokers=$(start_broker)
+"$bin" gen --users 100000 --items 20000 --events 1000000 --seed 1 --out "$work/events.jsonl"
+n=$(wc -l < "$work/events.jsonl")
+"$bin" replay --data "$work/events.jsonl" --brokers "$brokers" --quiet
+t0=$(now)
+kcat -C -b "$brokers" -t events -e -q -o beginning -X queued.min.messages=1000000 | wc -l > "$work/kcat.count"
+t1=$(now)
+kcat_rate=$(python3 -c "print(int($(cat "$work/kcat.count") / ($t1 - $t0)))")
+echo "kcat read $(cat "$work/kcat.count") messages in $(python3 -c "print(round($t1-$t0,2))") s: $kcat_rate msg/s"
+port=$((20000 + RANDOM % 20000))
+start_serve "$brokers" "$port" "$work/state1"
+url=http://127.0.0.1:$port
+while [ "$(applied "$url")" -eq 0 ]; do sleep 0.01; done
+t0=$(now)
+while [ "$(applied "$url")" -lt "$n" ]; do sleep 0.05; done
+t1=$(now)
+rate=$(python3 -c "print(int($n / ($t1 - $t0)))")
+echo "streamrec applied $n events in $(python3 -c "print(round($t1-$t0,2))") s: $rate events/s"
+echo "ratio applied/kcat: $(python3 -c "print(round($rate / $kcat_rate, 2))")  (bar >= 0.5)"
+kill %2 %1; wait 2>/dev/null || true
+rm -f "$work/addr"
+
+echo "== 2. /v1/recommend p99 with 100k items x 64 dims while a replay feeds ingest"
+brokers=$(start_broker)
+"$bin" gen --users 50000 --items 100000 --events 600000 --seed 2 --out "$work/big.jsonl"
+head -n 400000 "$work/big.jsonl" > "$work/big-a.jsonl"
+tail -n +400001 "$work/big.jsonl" > "$work/big-b.jsonl"
+"$bin" replay --data "$work/big-a.jsonl" --brokers "$brokers" --quiet
+port=$((20000 + RANDOM % 20000))
+start_serve "$brokers" "$port" "$work/state2"
+url=http://127.0.0.1:$port
+while [ "$(applied "$url")" -lt 400000 ]; do sleep 0.1; done
+echo "items: $(curl -s "$url/v1/info" | json 'd["model"]["items"]')"
+user=$(grep -m1 -o '"user":"u[0-9]*"' "$work/big-a.jsonl" | cut -d'"' -f4)
+"$bin" replay --data "$work/big-b.jsonl" --brokers "$brokers" --rate 20000 --quiet &
+wrk -t1 -c2 -d10s --latency "$url/v1/recommend?user=$user&k=10" | tee "$work/wrk2.txt"
+echo "applied during the run: $(applied "$url") of 600000"
+wait %3 2>/dev/null || true
+kill %2 %1; wait 2>/dev/null || true
+rm -f "$work/addr"
+
+echo "== 3. /v1/recommend throughput at 20k items vs. the top-k kernel alone"
+brokers=$(start_broker)
+"$bin" gen --users 20000 --items 20000 --events 300000 --seed 3 --out "$work/mid.jsonl"
+"$bin" replay --data "$work/mid.jsonl" --brokers "$brokers" --quiet
+port=$((20000 + RANDOM % 20000))
+start_serve "$brokers" "$port" "$work/state3"
+url=http://127.0.0.1:$port
+n=$(wc -l < "$work/mid.jsonl")
+while [ "$(applied "$url")" -lt "$n" ]; do sleep 0.1; done
+user=$(grep -m1 -o '"user":"u[0-9]*"' "$work/mid.jsonl" | cut -d'"' -f4)
+wrk -t1 -c2 -d10s --latency "$url/v1/recommend?user=$user&k=10" | tee "$work/wrk3.txt"
+"$build/bench/models_bench" --benchmark_filter='BM_TopK/20000/64' --benchmark_min_time=2 2>/dev/null | grep BM_TopK
