@@ -262,6 +262,24 @@ TEST_CASE("serve: applies events, dead-letters malformed ones with reasons, answ
   CHECK(rec["items"][0]["source"] == "bpr");
   for (const auto& it : rec["items"]) CHECK(it["item"] != "m3");
 
+  // An event produced with kcat (a client that is not ours) is applied and changes the answer:
+  // the item u7 now buys drops out of u7's list (seen items are excluded).
+  if (Run("command -v kcat").empty()) {
+    WARN("kcat not installed: the kcat produce check is skipped");
+  } else {
+    rec = d.Get("/v1/recommend?user=u7&k=10", &status);
+    const std::string top = rec["items"][0]["item"];
+    const uint64_t before = d.Applied();
+    int code = 0;
+    Run("echo 'u7:{\"type\":\"purchase\",\"user\":\"u7\",\"item\":\"" + top + "\"}' | kcat -P -b " +
+            broker.broker->bootstrap_servers() + " -t events -K:",
+        &code);
+    REQUIRE(code == 0);
+    REQUIRE(WaitFor([&] { return d.Applied() == before + 1; }, 10000));
+    rec = d.Get("/v1/recommend?user=u7&k=10", &status);
+    for (const auto& it : rec["items"]) CHECK(it["item"] != top);
+  }
+
   CHECK(d.Stop() == 0);
 }
 
