@@ -74,17 +74,6 @@ Status Application::Start() {
                       [m] { return static_cast<double>(m->Sizes().items); });
   metrics_.AddGaugeFn("streamrec_model_interactions", "Distinct user-item interactions", {},
                       [m] { return static_cast<double>(m->Sizes().interactions); });
-  for (int p = 0; p < config_.embedded_partitions; ++p) {
-    metrics_.AddGaugeFn("streamrec_consumer_lag", "Messages behind the log end, per partition",
-                        {{"partition", std::to_string(p)}}, [this, p] {
-                          std::lock_guard l(snapshot_mu_);
-                          for (const auto& lag : lag_) {
-                            if (lag.partition == p) return static_cast<double>(lag.lag);
-                          }
-                          return -1.0;
-                        });
-  }
-
   consumer_ = std::thread([this] { ConsumerLoop(); });
 
   // HTTP last: it serves what is above.
@@ -143,6 +132,19 @@ void Application::ConsumerLoop() {
 
 void Application::PublishLag() {
   auto lag = source_->Lag();
+  // A gauge per partition, registered the first time the partition is seen (consumer thread).
+  for (const auto& p : lag) {
+    if (!lag_gauges_.insert(p.partition).second) continue;
+    const int32_t partition = p.partition;
+    metrics_.AddGaugeFn("streamrec_consumer_lag", "Messages behind the log end, per partition",
+                        {{"partition", std::to_string(partition)}}, [this, partition] {
+                          std::lock_guard l(snapshot_mu_);
+                          for (const auto& x : lag_) {
+                            if (x.partition == partition) return static_cast<double>(x.lag);
+                          }
+                          return -1.0;  // not assigned to this instance now
+                        });
+  }
   std::lock_guard l(snapshot_mu_);
   lag_ = std::move(lag);
 }

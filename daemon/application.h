@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -75,6 +76,7 @@ class Application {
   std::thread consumer_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> consumer_failed_{false};
+  std::set<int32_t> lag_gauges_;  // partitions with a lag gauge (consumer thread)
   bool started_ = false;
 
   // Written by the consumer thread about once a second; read by metrics and /v1/info.
