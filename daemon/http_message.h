@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/json.h"
+
 namespace streamrec::daemon {
 
 // One parsed request. The views borrow from the transport's buffers and are valid only for the
@@ -46,17 +48,9 @@ HttpResponse JsonError(int status, std::string_view message);
 // The standard reason phrase of `status` ("Not Found"), or "Unknown".
 std::string_view ReasonPhrase(int status);
 
-// Appends `s` as a quoted JSON string. Control characters, '"' and '\\' are escaped; valid
-// UTF-8 is copied as is; each byte of an invalid UTF-8 sequence becomes U+FFFD, so the output
-// is always valid JSON.
-void AppendJsonString(std::string& out, std::string_view s);
-
 // Appends `v` in the shortest form that reads back to the same float ("1.93", "1e-05");
 // non-finite values become null.
 void AppendJsonNumber(std::string& out, float v);
 void AppendJsonNumber(std::string& out, double v);
-
-// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points > U+10FFFF).
-bool IsValidUtf8(std::string_view s);
 
 }  // namespace streamrec::daemon

@@ -149,11 +149,11 @@ void AppendItems(std::string& out, const std::vector<ScoredId>& items) {
   for (size_t i = 0; i < items.size(); ++i) {
     if (i > 0) out += ',';
     out += "{\"item\":";
-    AppendJsonString(out, items[i].item);
+    AppendJsonString(items[i].item, &out);
     out += ",\"score\":";
     AppendJsonNumber(out, items[i].score);
     out += ",\"source\":";
-    AppendJsonString(out, items[i].source);
+    AppendJsonString(items[i].source, &out);
     out += '}';
   }
   out += ']';
@@ -237,9 +237,9 @@ std::string RenderRecommendationJson(const Recommendation& rec) {
   std::string out;
   out.reserve(64 + rec.user.size() + rec.rec_id.size() + rec.items.size() * 64);
   out += "{\"user\":";
-  AppendJsonString(out, rec.user);
+  AppendJsonString(rec.user, &out);
   out += ",\"rec_id\":";
-  AppendJsonString(out, rec.rec_id);
+  AppendJsonString(rec.rec_id, &out);
   out += ",\"items\":";
   AppendItems(out, rec.items);
   out += '}';
@@ -397,7 +397,7 @@ HttpResponse HttpRouter::Dispatch(Route route, std::string_view query, std::stri
       const Status st = service_.ForgetUser(*user);
       if (!st.ok()) return ErrorFromStatus(st);
       std::string body = "{\"user\":";
-      AppendJsonString(body, *user);
+      AppendJsonString(*user, &body);
       body += ",\"status\":\"forget_user produced\"}";
       return JsonOk(std::move(body), 202);
     }
@@ -413,15 +413,15 @@ HttpResponse HttpRouter::Dispatch(Route route, std::string_view query, std::stri
       std::string body = "{";
       if (all_rejected) {
         body += "\"error\":{\"code\":400,\"message\":";
-        AppendJsonString(body,
-                         "all " + std::to_string(posted->rejected.size()) + " events rejected");
+        AppendJsonString("all " + std::to_string(posted->rejected.size()) + " events rejected",
+                         &body);
         body += "},";
       }
       body += "\"accepted\":" + std::to_string(posted->accepted) + ",\"rejected\":[";
       for (size_t i = 0; i < posted->rejected.size(); ++i) {
         if (i > 0) body += ',';
         body += "{\"index\":" + std::to_string(posted->rejected[i].first) + ",\"reason\":";
-        AppendJsonString(body, posted->rejected[i].second);
+        AppendJsonString(posted->rejected[i].second, &body);
         body += '}';
       }
       body += "]}";
@@ -480,7 +480,7 @@ HttpResponse HttpRouter::Dispatch(Route route, std::string_view query, std::stri
       Result<std::vector<ScoredId>> similar = service_.Similar(*item, *k);
       if (!similar.ok()) return ErrorFromStatus(similar.status());
       std::string body = "{\"item\":";
-      AppendJsonString(body, *item);
+      AppendJsonString(*item, &body);
       body += ",\"items\":";
       AppendItems(body, *similar);
       body += '}';
@@ -502,9 +502,9 @@ HttpResponse HttpRouter::Dispatch(Route route, std::string_view query, std::stri
       Result<PredictResult> predicted = service_.Predict(*user, *item);
       if (!predicted.ok()) return ErrorFromStatus(predicted.status());
       std::string body = "{\"user\":";
-      AppendJsonString(body, *user);
+      AppendJsonString(*user, &body);
       body += ",\"item\":";
-      AppendJsonString(body, *item);
+      AppendJsonString(*item, &body);
       body += ",\"rating\":";
       AppendJsonNumber(body, predicted->rating);
       body += ",\"known\":";

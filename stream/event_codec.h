@@ -33,6 +33,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/json.h"
 #include "common/status.h"
 #include "common/types.h"
 
@@ -124,8 +125,5 @@ class EventDecoder {
 // REQUIRES: `event` is valid as Decode would accept it (strings are valid UTF-8, numbers are
 // finite); then Decode(Encode(event)) reproduces it field by field.
 void EncodeEvent(const EventView& event, std::string* out);
-
-// Appends `s` as a JSON string literal, quotes included. REQUIRES: `s` is valid UTF-8.
-void AppendJsonString(std::string_view s, std::string* out);
 
 }  // namespace streamrec

@@ -1,5 +1,7 @@
 #include "stream/kafka_sink.h"
 
+#include "common/json.h"
+
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
@@ -18,31 +20,6 @@ namespace {
 
 // Length of the valid UTF-8 sequence (RFC 3629: no overlongs, no surrogates, <= U+10FFFF)
 // starting at s[i], or 0 if the byte there does not start one.
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const auto cont = [&](size_t k, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
-    return k < s.size() && byte(k) >= lo && byte(k) <= hi;
-  };
-  const unsigned char b = byte(i);
-  if (b < 0x80) return 1;
-  if (b >= 0xC2 && b <= 0xDF) return cont(i + 1) ? 2 : 0;
-  if (b == 0xE0) return cont(i + 1, 0xA0, 0xBF) && cont(i + 2) ? 3 : 0;
-  if ((b >= 0xE1 && b <= 0xEC) || b == 0xEE || b == 0xEF) {
-    return cont(i + 1) && cont(i + 2) ? 3 : 0;
-  }
-  if (b == 0xED) return cont(i + 1, 0x80, 0x9F) && cont(i + 2) ? 3 : 0;  // no surrogates
-  if (b == 0xF0) return cont(i + 1, 0x90, 0xBF) && cont(i + 2) && cont(i + 3) ? 4 : 0;
-  if (b >= 0xF1 && b <= 0xF3) return cont(i + 1) && cont(i + 2) && cont(i + 3) ? 4 : 0;
-  if (b == 0xF4) return cont(i + 1, 0x80, 0x8F) && cont(i + 2) && cont(i + 3) ? 4 : 0;
-  return 0;  // 0x80..0xC1 (continuation or overlong lead), 0xF5..0xFF
-}
-
-void AppendUnicodeEscape(unsigned char b, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->append("\\u00");
-  out->push_back(kHex[b >> 4]);
-  out->push_back(kHex[b & 0xF]);
-}
 
 void AppendBase64(std::string_view bytes, std::string* out) {
   static constexpr char kAlphabet[] =
@@ -67,58 +44,7 @@ void AppendBase64(std::string_view bytes, std::string* out) {
   }
 }
 
-void AppendJsonString(std::string_view bytes, std::string* out) {
-  out->push_back('"');
-  AppendJsonEscaped(bytes, out);
-  out->push_back('"');
-}
-
 }  // namespace
-
-bool AppendJsonEscaped(std::string_view bytes, std::string* out) {
-  bool valid = true;
-  size_t i = 0;
-  while (i < bytes.size()) {
-    const auto b = static_cast<unsigned char>(bytes[i]);
-    if (b >= 0x80) {
-      const size_t n = Utf8SequenceLength(bytes, i);
-      if (n == 0) {
-        valid = false;
-        AppendUnicodeEscape(b, out);
-        ++i;
-      } else {
-        out->append(bytes.substr(i, n));
-        i += n;
-      }
-      continue;
-    }
-    switch (b) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (b < 0x20) {
-          AppendUnicodeEscape(b, out);
-        } else {
-          out->push_back(static_cast<char>(b));
-        }
-    }
-    ++i;
-  }
-  return valid;
-}
 
 std::string MakeDeadLetter(std::string_view payload, std::string_view reason,
                            std::string_view topic, int32_t partition, int64_t offset,
@@ -130,15 +56,15 @@ std::string MakeDeadLetter(std::string_view payload, std::string_view reason,
   std::string out;
   out.reserve(payload.size() + reason.size() + topic.size() + 128);
   out.append("{\"reason\":");
-  AppendJsonString(reason, &out);
+  AppendJsonString(reason, &out, InvalidUtf8::kEscapeBytes);
   out.append(",\"topic\":");
-  AppendJsonString(topic, &out);
+  AppendJsonString(topic, &out, InvalidUtf8::kEscapeBytes);
   out.append(",\"partition\":");
   out.append(std::to_string(partition));
   out.append(",\"offset\":");
   out.append(std::to_string(offset));
   out.append(",\"payload\":\"");
-  const bool valid_utf8 = AppendJsonEscaped(payload, &out);
+  const bool valid_utf8 = AppendJsonEscaped(payload, &out, InvalidUtf8::kEscapeBytes);
   out.append("\",\"payload_bytes\":");
   out.append(std::to_string(original_size));
   if (!valid_utf8) {

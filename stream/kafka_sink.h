@@ -38,10 +38,6 @@ std::string MakeDeadLetter(std::string_view payload, std::string_view reason,
                            std::string_view topic, int32_t partition, int64_t offset,
                            size_t max_payload_bytes = kDeadLetterMaxPayloadBytes);
 
-// Appends `bytes` to *out as the inside of a JSON string literal (no quotes), escaping as
-// MakeDeadLetter() does. Returns false if some byte was not valid UTF-8 (and was escaped).
-bool AppendJsonEscaped(std::string_view bytes, std::string* out);
-
 // Monotonic counters; readable from any thread.
 struct SinkCounters {
   int64_t produced = 0;    // accepted into the local queue

@@ -1,0 +1,34 @@
+// JSON string output shared by every folder: the event encoder, dead-letter records, the
+// served log and HTTP responses. One escaper, with an explicit policy for bytes that are not
+// valid UTF-8 (JSON text must be UTF-8).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace streamrec {
+
+enum class InvalidUtf8 {
+  // Each invalid byte becomes U+FFFD: for text shown to people (HTTP answers).
+  kReplace,
+  // Each invalid byte b becomes \u00XX (the code point U+00XX): keeps the byte's value, for
+  // records that must say exactly what arrived (dead letters).
+  kEscapeBytes,
+};
+
+// Length of the well-formed UTF-8 sequence starting at s[i] (1-4), or 0 when there is none
+// (stray continuation byte, overlong form, surrogate, above U+10FFFF, truncated).
+// REQUIRES: i < s.size().
+size_t Utf8SequenceLength(std::string_view s, size_t i);
+bool IsValidUtf8(std::string_view s);
+
+// Appends the escaped contents of `s` (no quotes) to *out: quote, backslash and control
+// characters escaped, valid UTF-8 copied as is. Returns false when `s` had invalid UTF-8.
+bool AppendJsonEscaped(std::string_view s, std::string* out,
+                       InvalidUtf8 policy = InvalidUtf8::kReplace);
+// The same inside double quotes.
+bool AppendJsonString(std::string_view s, std::string* out,
+                      InvalidUtf8 policy = InvalidUtf8::kReplace);
+
+}  // namespace streamrec
