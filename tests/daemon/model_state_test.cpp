@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/rng.h"
+#include "state/keys.h"
 #include "state/mem_store.h"
 #include "state/write_batch.h"
 
@@ -92,6 +93,47 @@ TEST_CASE("ModelState: checkpoints restore the same model, incrementally", "[mod
   live->Recommend("u5", 10, true, &a);
   restored->Recommend("u5", 10, true, &b);
   CHECK(Items(a) == Items(b));
+}
+
+TEST_CASE("ModelState: a store with corrupt records is refused, never crashes", "[model_state]") {
+  const Stream s = MakeStream(2000, 6);
+  auto live = Make();
+  ApplyAll(*live, s, 0, s.json.size());
+  state::WriteBatch good;
+  live->AppendCheckpoint(&good);
+  Rng rng(7);
+  // Corrupt one record of each family in turn: truncated, garbage, or a gap in the ids.
+  for (int trial = 0; trial < 60; ++trial) {
+    state::MemStore store;
+    REQUIRE(store.Write(good).ok());
+    state::WriteBatch bad;
+    const std::string garbage(rng.Uniform(12), static_cast<char>(rng.Uniform(256)));
+    switch (trial % 6) {
+      case 0:
+        bad.Put(state::Family::kUsers, state::IndexKey(rng.Uniform(150)), garbage);
+        break;
+      case 1:
+        bad.Put(state::Family::kItems, state::IndexKey(rng.Uniform(150)), garbage);
+        break;
+      case 2:
+        bad.Put(state::Family::kHistories, state::IndexKey(rng.Uniform(150)), garbage + "\xff");
+        break;
+      case 3:
+        bad.Put(state::Family::kModel, "bpr", garbage);
+        break;
+      case 4:
+        bad.Put(state::Family::kIds, "u" + state::IndexKey(100000), "late");  // a gap
+        break;
+      case 5:
+        bad.Put(state::Family::kUsers, "not-an-index", "x");
+        break;
+    }
+    REQUIRE(store.Write(bad).ok());
+    auto m = Make();
+    Status st = m->Restore(store);
+    INFO("trial " << trial);
+    CHECK_FALSE(st.ok());
+  }
 }
 
 TEST_CASE("ModelState: recommendations exclude seen items and learn clusters", "[model_state]") {
