@@ -5,10 +5,10 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "common/log.h"
 #include "daemon/event_applier.h"
 #include "daemon/http_router.h"
 #include "daemon/http_server.h"
-#include "daemon/log.h"
 #include "daemon/model_state.h"
 #include "daemon/service_impl.h"
 #include "state/rocksdb_store.h"
@@ -32,7 +32,8 @@ Status Application::Start() {
   // State: open the store (refuses an incompatible one) and restore the model from it.
   state::StateOptions so;
   so.schema_version = kSchemaVersion;
-  so.config_fingerprint = config_.Fingerprint();
+  fingerprint_ = config_.Fingerprint();
+  so.config_fingerprint = fingerprint_;
   STREAMREC_RETURN_IF_ERROR(state::RocksDBStore::Open(so, config_.data_dir, &store_));
   auto model = ModelState::Create(config_);
   if (!model.ok()) return model.status();
@@ -159,7 +160,7 @@ std::string Application::InfoJson() {
   j["served_topic"] = config_.kafka.served_topic;
   j["group"] = config_.kafka.group_id;
   j["data_dir"] = config_.data_dir;
-  j["config_fingerprint"] = config_.Fingerprint();
+  j["config_fingerprint"] = fingerprint_;
   const ModelSizes s = model_->Sizes();
   j["model"] = {{"users", s.users},
                 {"items", s.items},

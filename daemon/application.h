@@ -62,6 +62,7 @@ class Application {
   void PublishLag();
 
   Config config_;
+  std::string fingerprint_;  // config_.Fingerprint(), computed once at Start
   SystemClock clock_;
   MetricsRegistry metrics_;
   std::unique_ptr<state::StateStore> store_;

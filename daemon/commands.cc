@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/application.h"
-#include "daemon/log.h"
+#include "common/log.h"
 #include "state/rocksdb_store.h"
 #include "tools/commands.h"
 

@@ -23,6 +23,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "common/log.h"
+
 namespace streamrec::daemon {
 namespace {
 
@@ -344,7 +346,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     }
     if (ec) {
       // EMFILE and friends: try again shortly instead of spinning.
-      std::fprintf(stderr, "streamrec http: accept: %s\n", ec.message().c_str());
+      LogWarn("http: accept: " + ec.message());
       retry_timer_.expires_after(kAcceptRetryDelay);
       retry_timer_.async_wait([self = shared_from_this()](ErrorCode wait_ec) {
         if (!wait_ec) self->DoAccept();
@@ -450,7 +452,7 @@ Status HttpServer::Start() {
           return;
         } catch (const std::exception& e) {
           // Handlers catch their own errors; this is the last line of defence.
-          std::fprintf(stderr, "streamrec http: uncaught exception in io thread: %s\n", e.what());
+          LogError(std::string("http: uncaught exception in io thread: ") + e.what());
         }
       }
     });

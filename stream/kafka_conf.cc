@@ -7,6 +7,8 @@
 #include <mutex>
 #include <string_view>
 
+#include "common/log.h"
+
 namespace streamrec::stream::internal {
 namespace {
 
@@ -36,12 +38,11 @@ void VLog(const char* key, const char* format, va_list args) {
     ++per_key.suppressed;
     return;
   }
+  std::string msg = std::string("kafka: ") + line;
   if (per_key.suppressed > 0) {
-    std::fprintf(stderr, "streamrec kafka: %s (%lld similar lines suppressed)\n", line,
-                 static_cast<long long>(per_key.suppressed));
-  } else {
-    std::fprintf(stderr, "streamrec kafka: %s\n", line);
+    msg += " (" + std::to_string(per_key.suppressed) + " similar lines suppressed)";
   }
+  streamrec::Log(LogLevel::kWarn, msg);
   per_key.last = now;
   per_key.suppressed = 0;
 }
@@ -51,13 +52,9 @@ void LogCallback(const rd_kafka_t* rk, int level, const char* facility, const ch
   constexpr int kSyslogWarning = 4;
   if (level > kSyslogWarning) {
     // librdkafka only emits info/debug when log_level or debug is raised on purpose: print
-    // all of it, with milliseconds (of the steady clock) to read timings.
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now().time_since_epoch())
-                        .count();
-    std::fprintf(stderr, "streamrec kafka: %lld.%03lld [%s] %s: %s\n",
-                 static_cast<long long>(ms / 1000), static_cast<long long>(ms % 1000),
-                 rd_kafka_name(rk), facility, message);
+    // all of it (the timestamp has milliseconds to read timings).
+    streamrec::Log(LogLevel::kInfo,
+                   std::string("kafka: [") + rd_kafka_name(rk) + "] " + facility + ": " + message);
     return;
   }
   Log(facility, "[%s] %s: %s", rd_kafka_name(rk), facility, message);

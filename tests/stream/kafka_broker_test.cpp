@@ -26,22 +26,7 @@ using testing::OffsetStore;
 using testing::ProduceN;
 using testing::Record;
 using testing::StoreListener;
-
-std::pair<int64_t, int64_t> Watermarks(const std::string& brokers, const std::string& topic,
-                                       int32_t partition) {
-  char errstr[256];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  REQUIRE(rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), errstr, sizeof(errstr)) ==
-          RD_KAFKA_CONF_OK);
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-  REQUIRE(rk != nullptr);
-  int64_t low = -1, high = -1;
-  rd_kafka_resp_err_t err =
-      rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &low, &high, 5000);
-  rd_kafka_destroy(rk);
-  REQUIRE(err == RD_KAFKA_RESP_ERR_NO_ERROR);
-  return {low, high};
-}
+using testing::Watermarks;
 
 TEST_CASE("kafka_broker: addresses, topics and broker ids", "[kafka]") {
   Result<std::unique_ptr<KafkaBroker>> one = KafkaBroker::Start();

@@ -1,10 +1,10 @@
-#include "daemon/log.h"
+#include "common/log.h"
 
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 
-namespace streamrec::daemon {
+namespace streamrec {
 
 void Log(LogLevel level, std::string_view message) {
   const auto now = std::chrono::system_clock::now();
@@ -20,4 +20,4 @@ void Log(LogLevel level, std::string_view message) {
                static_cast<int>(message.size()), message.data());
 }
 
-}  // namespace streamrec::daemon
+}  // namespace streamrec
