@@ -15,6 +15,7 @@
 #include "models/metrics.h"
 #include "models/recommender.h"
 #include "models/user_history.h"
+#include "tools/bandit_eval.h"
 #include "tools/commands.h"
 
 namespace fs = std::filesystem;
@@ -345,6 +346,8 @@ Result<nlohmann::json> RunEval(const EvalOptions& o) {
     if (o.protocol == "ranking-split") metrics = RunRankingSplit(run, ds, epochs);
     if (o.protocol == "prequential") metrics = RunPrequential(run, ds);
     if (o.protocol == "loo-sampled") metrics = RunLooSampled(run, ds, epochs);
+  } else if (o.protocol == "bandit-sim" || o.protocol == "ope") {
+    return o.protocol == "bandit-sim" ? RunBanditSim(o, *path) : RunOpe(o, *path);
   } else {
     return Status::InvalidArgument("unknown protocol '" + o.protocol +
                                    "' (known: prequential, rating-cv, ranking-split, loo-sampled)");
@@ -383,6 +386,11 @@ void AddEvalCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-users", o->max_users, "loo-sampled: users evaluated at most")
       ->capture_default_str();
+  cmd->add_option("--policy", o->policy, "bandit-sim / ope: thompson | linucb | egreedy | random")
+      ->capture_default_str();
+  cmd->add_option("--explore", o->explore, "bandit-sim: exploration slots per top-k")
+      ->capture_default_str();
+  cmd->add_flag("--online", o->online, "session-next: keep training through the test stream");
   cmd->add_flag(
       "--quiet,!--progress", [o](int64_t n) { o->progress = n <= 0; },
       "no progress lines on stderr");

@@ -35,6 +35,12 @@ struct EvalOptions {
   uint32_t max_users = 10'000;
   // Progress lines on stderr.
   bool progress = true;
+  // session-next: keep training online through the test stream (reported separately).
+  bool online = false;
+  // bandit-sim: the exploration policy (thompson | linucb | egreedy | random) and the number of
+  // exploration slots in each top-k; ope: the logged folder and the evaluated policy's logs.
+  std::string policy = "thompson";
+  uint32_t explore = 1;
 };
 
 // Runs one evaluation; the JSON has protocol, data, model, params, metrics, events_per_s.
