@@ -14,6 +14,7 @@
 #include "common/topk.h"
 #include "models/metrics.h"
 #include "models/recommender.h"
+#include "models/session_model.h"
 #include "models/user_history.h"
 #include "tools/bandit_eval.h"
 #include "tools/commands.h"
@@ -42,6 +43,19 @@ Tuned TunedDefaults(const std::string& model, const std::string& protocol) {
       {{"bpr", "ranking-split"}, {60, {{"dim", 128}, {"lr", 0.01}, {"negatives", 5}}}},
       {{"bpr", "prequential"}, {1, {{"dim", 128}, {"negatives", 20}}}},
       {{"bpr", "loo-sampled"}, {20, {{"lr", 0.02}, {"negatives", 5}}}},
+      // Session models (docs/EVAL.md, "Session models").
+      {{"fpmc", "session-next"},
+       {40,
+        {{"dim", 128},
+         {"decay", 0.3},
+         {"lr", 0.05},
+         {"reg", 0.002},
+         {"max_len", 10},
+         {"pop_negatives", 1},
+         {"pop_exponent", 0.4}}}},
+      {{"fpmc", "loo-sampled"}, {10, {}}},
+      {{"sasrec-lite", "session-next"}, {20, {}}},
+      {{"sasrec-lite", "loo-sampled"}, {10, {}}},
   };
   auto it = kTuned.find({model, protocol});
   return it == kTuned.end() ? Tuned{1, {}} : it->second;
@@ -64,6 +78,56 @@ class Runner {
     ParamMap params = TunedDefaults(o_.model, o_.protocol).params;
     for (const auto& [name, value] : o_.params) params[name] = value;
     return MakeRecommender(o_.model, params, &effective_);
+  }
+
+  Result<std::unique_ptr<SessionModel>> NewSessionModel() {
+    effective_.clear();
+    ParamMap params = TunedDefaults(o_.model, o_.protocol).params;
+    for (const auto& [name, value] : o_.params) params[name] = value;
+    return MakeSessionModel(o_.model, params, &effective_);
+  }
+
+  // `epochs` passes of one Observe per (sequence, position) pair: the transition from the
+  // sequence's items before `position` (at most the model's max_len) to the item at `position`.
+  // Shuffled per pass when `shuffle`, else in the given order; with `last_in_order` the last of
+  // several passes keeps the given (time) order, the freshest transitions last (+0.002
+  // recall@20 on Yoochoose). `user_of(s)` is the user of
+  // sequence s (kNoUser for anonymous sessions).
+  template <typename UserOf>
+  void TrainSessions(SessionModel& m, const std::vector<std::vector<ItemIndex>>& seqs,
+                     UserOf user_of, uint32_t epochs, bool shuffle, bool last_in_order = false) {
+    std::vector<std::pair<uint32_t, uint32_t>> pairs;
+    for (uint32_t s = 0; s < seqs.size(); ++s) {
+      for (uint32_t t = 0; t < seqs[s].size(); ++t) pairs.emplace_back(s, t);
+    }
+    const uint32_t L = m.max_len();
+    const std::vector<std::pair<uint32_t, uint32_t>> in_order = pairs;
+    for (uint32_t e = 0; e < epochs; ++e) {
+      if (shuffle && last_in_order && e + 1 == epochs && epochs > 1) {
+        pairs = in_order;  // the last pass in time order: the freshest transitions last
+      } else if (shuffle) {
+        Rng rng(SeedFor(o_.seed, 0x5u, e));
+        for (size_t i = pairs.size(); i > 1; --i) {
+          std::swap(pairs[i - 1], pairs[rng.Uniform(static_cast<uint32_t>(i))]);
+        }
+      }
+      const auto t0 = Clock::now();
+      for (size_t idx = 0; idx < pairs.size(); ++idx) {
+        const auto [s, t] = pairs[idx];
+        std::span<const ItemIndex> seq(seqs[s]);
+        const uint32_t from = t > L ? t - L : 0;
+        m.Observe(user_of(s), seq.subspan(from, t - from), seq[t],
+                  SeedFor(o_.seed, e + 1, (uint64_t{s} << 32) | t));
+      }
+      const double secs = SecondsSince(t0);
+      train_seconds_ += secs;
+      updates_ += static_cast<double>(pairs.size());
+      if (o_.progress) {
+        std::fprintf(stderr, "\r[eval] %s epoch %u/%u  %.0f events/s   ", m.name().data(), e + 1,
+                     epochs, static_cast<double>(pairs.size()) / std::max(secs, 1e-9));
+      }
+    }
+    if (o_.progress && epochs > 0) std::fprintf(stderr, "\n");
   }
 
   // `epochs` passes of one Observe per event over `events` (shuffled per pass when `shuffle`);
@@ -111,6 +175,7 @@ class Runner {
     for (const auto& [name, value] : effective_) params[name] = Float7(value);
     params["epochs"] = epochs;
     params["seed"] = o_.seed;
+    if (o_.protocol == "session-next") params["online"] = o_.online;
     nlohmann::json j;
     j["protocol"] = o_.protocol;
     j["data"] = fs::path(data_path).filename().string();
@@ -290,12 +355,28 @@ Result<nlohmann::json> RunLooSampled(Runner& run, const Dataset& ds, uint32_t ep
     }
     eligible.resize(o.max_users);
   }
-  // Train in time order interleaved across users by shuffling: sequence order is kept inside
-  // each user only through ts (the shuffle is per epoch, as for the other protocols).
-  auto model = run.NewModel();
-  if (!model.ok()) return model.status();
+  // Session models: each user's time-ordered training items are one sequence, trained on its
+  // (prefix -> next) pairs; the test item is scored after the last max_len of them (training
+  // and validation items). Others: the interactions, shuffled per epoch.
+  std::unique_ptr<Recommender> model;
+  std::unique_ptr<SessionModel> session_model;
   UserHistory history;
-  run.Train(**model, history, train, epochs, /*shuffle=*/true);
+  std::vector<std::vector<ItemIndex>> seqs;
+  if (IsSessionModel(o.model)) {
+    auto m = run.NewSessionModel();
+    if (!m.ok()) return m.status();
+    session_model = std::move(*m);
+    seqs.resize(by_user.size());
+    for (const Interaction& x : train) seqs[x.user].push_back(x.item);  // train is user-grouped
+    run.TrainSessions(
+        *session_model, seqs, [](uint32_t s) { return static_cast<UserIndex>(s); }, epochs,
+        /*shuffle=*/true);
+  } else {
+    auto m = run.NewModel();
+    if (!m.ok()) return m.status();
+    model = std::move(*m);
+    run.Train(*model, history, train, epochs, /*shuffle=*/true);
+  }
 
   const auto n_items = static_cast<uint32_t>(ds.items.size());
   Mean hr, ndcg;
@@ -306,7 +387,11 @@ Result<nlohmann::json> RunLooSampled(Runner& run, const Dataset& ds, uint32_t ep
     seen.clear();
     for (uint32_t e : by_user[u]) seen.push_back(ds.events[e].item);
     std::sort(seen.begin(), seen.end());
-    (*model)->ScoreItems(u, history, scores);
+    if (session_model) {
+      session_model->ScoreNext(u, seqs[u], scores);
+    } else {
+      model->ScoreItems(u, history, scores);
+    }
     const float s_target = scores[target];
     Rng rng(SeedFor(o.seed, 0x33u, u));
     size_t rank = 0;  // negatives scoring at least as high as the target (ties count against)
@@ -322,6 +407,127 @@ Result<nlohmann::json> RunLooSampled(Runner& run, const Dataset& ds, uint32_t ep
   }
   const std::string k = "@" + std::to_string(o.k);
   return nlohmann::json{{"hr" + k, hr.value()}, {"ndcg" + k, ndcg.value()}, {"users", hr.count()}};
+}
+
+// session-next (GRU4Rec / session-rec): train on the training sessions; then for every prefix
+// of every test session (sessions by start time, clicks by time) rank all items for the next
+// click: recall@20 (= HR@20) and MRR@20; ties count against the model; an item the model has
+// never seen is a miss. With --online the model also learns each test click after predicting it.
+// Session models see anonymous sessions (kNoUser); the others (pop, bpr) see each session as
+// a user with its clicks as the history.
+Result<nlohmann::json> RunSessionNext(Runner& run, const Dataset& ds, size_t n_train,
+                                      uint32_t epochs) {
+  const EvalOptions& o = run.o_;
+  constexpr uint32_t kCut = 20;
+  // Sessions of each part, clicks time-ordered (stable), sessions ordered by their first click.
+  auto group = [&](size_t begin, size_t end) {
+    std::vector<std::vector<uint32_t>> by_session(ds.users.size());
+    for (size_t i = begin; i < end; ++i)
+      by_session[ds.events[i].user].push_back(static_cast<uint32_t>(i));
+    std::vector<std::vector<uint32_t>> out;
+    for (auto& idx : by_session) {
+      if (idx.empty()) continue;
+      std::stable_sort(idx.begin(), idx.end(), [&](uint32_t a, uint32_t b) {
+        return ds.events[a].ts_seconds < ds.events[b].ts_seconds;
+      });
+      out.push_back(std::move(idx));
+    }
+    std::stable_sort(out.begin(), out.end(), [&](const auto& a, const auto& b) {
+      return ds.events[a[0]].ts_seconds < ds.events[b[0]].ts_seconds;
+    });
+    return out;
+  };
+  const auto train_sessions = group(0, n_train);
+  const auto test_sessions = group(n_train, ds.events.size());
+  const auto n_items = static_cast<uint32_t>(ds.items.size());
+
+  std::unique_ptr<Recommender> model;
+  std::unique_ptr<SessionModel> session_model;
+  UserHistory history;
+  if (IsSessionModel(o.model)) {
+    auto m = run.NewSessionModel();
+    if (!m.ok()) return m.status();
+    session_model = std::move(*m);
+    std::vector<std::vector<ItemIndex>> seqs;
+    for (const auto& idx : train_sessions) {
+      seqs.emplace_back();
+      for (uint32_t e : idx) seqs.back().push_back(ds.events[e].item);
+    }
+    // Session-kNN remembers sessions in arrival order: one pass, in time order.
+    run.TrainSessions(
+        *session_model, seqs, [](uint32_t) { return kNoUser; }, epochs,
+        /*shuffle=*/o.model != "sknn", /*last_in_order=*/true);
+  } else {
+    auto m = run.NewModel();
+    if (!m.ok()) return m.status();
+    model = std::move(*m);
+    std::vector<Interaction> train;
+    for (const auto& idx : train_sessions) {
+      for (uint32_t e : idx) train.push_back(ds.events[e]);
+    }
+    run.Train(*model, history, train, epochs, /*shuffle=*/o.model != "pop");
+  }
+
+  Mean recall, mrr;
+  std::vector<float> scores(n_items);
+  std::vector<ItemIndex> items;
+  const auto t0 = Clock::now();
+  double online_s = 0.0;
+  uint64_t online_updates = 0;
+  for (size_t s = 0; s < test_sessions.size(); ++s) {
+    const auto& idx = test_sessions[s];
+    items.clear();
+    for (uint32_t e : idx) items.push_back(ds.events[e].item);
+    const UserIndex session_user = ds.events[idx[0]].user;
+    for (uint32_t t = 0; t < items.size(); ++t) {
+      std::span<const ItemIndex> prefix(items.data(), t);
+      if (t > 0) {
+        if (session_model) {
+          const uint32_t L = session_model->max_len();
+          session_model->ScoreNext(kNoUser, t > L ? prefix.last(L) : prefix, scores);
+        } else {
+          model->ScoreItems(session_user, history, scores);
+        }
+        const float target = scores[items[t]];
+        size_t rank = kCut;
+        if (target != kExcludedScore && !std::isnan(target)) {
+          rank = 0;
+          for (uint32_t j = 0; j < n_items && rank < kCut; ++j) {
+            if (scores[j] >= target && j != items[t]) ++rank;
+          }
+        }
+        recall.Add(rank < kCut ? 1.0 : 0.0);
+        mrr.Add(rank < kCut ? 1.0 / static_cast<double>(rank + 1) : 0.0);
+      }
+      if (o.online) {
+        const auto t1 = Clock::now();
+        const uint64_t seed = SeedFor(o.seed, 0x77u, idx[t]);
+        if (session_model) {
+          const uint32_t L = session_model->max_len();
+          session_model->Observe(kNoUser, t > L ? prefix.last(L) : prefix, items[t], seed);
+        } else {
+          model->Observe(ds.events[idx[t]], history, seed);
+          history.Add(session_user, items[t]);
+        }
+        online_s += SecondsSince(t1);
+        ++online_updates;
+      }
+    }
+    if (o.progress && (s + 1) % 500 == 0) {
+      std::fprintf(stderr, "\r[eval] session-next %zu/%zu  recall@20 %.4f  mrr@20 %.4f  %.1f s   ",
+                   s + 1, test_sessions.size(), recall.value(), mrr.value(), SecondsSince(t0));
+    }
+  }
+  if (o.progress) std::fprintf(stderr, "\n");
+  if (o.online) {
+    run.train_seconds_ += online_s;
+    run.updates_ += static_cast<double>(online_updates);
+  }
+  return nlohmann::json{{"recall@20", recall.value()},
+                        {"mrr@20", mrr.value()},
+                        {"evaluated", recall.count()},
+                        {"train_sessions", train_sessions.size()},
+                        {"test_sessions", test_sessions.size()}};
 }
 
 }  // namespace
@@ -346,11 +552,37 @@ Result<nlohmann::json> RunEval(const EvalOptions& o) {
     if (o.protocol == "ranking-split") metrics = RunRankingSplit(run, ds, epochs);
     if (o.protocol == "prequential") metrics = RunPrequential(run, ds);
     if (o.protocol == "loo-sampled") metrics = RunLooSampled(run, ds, epochs);
+  } else if (o.protocol == "session-next") {
+    // A folder with the session-rec split of Yoochoose (train_full + test), or two files given
+    // as "TRAIN,TEST".
+    std::string train_file, test_file;
+    if (fs::is_directory(*path)) {
+      for (const auto& entry : fs::directory_iterator(*path)) {
+        const std::string name = entry.path().filename().string();
+        if (name.ends_with("_train_full.txt")) train_file = entry.path().string();
+        if (name.ends_with("_test.txt")) test_file = entry.path().string();
+      }
+    }
+    if (train_file.empty() || test_file.empty()) {
+      return Status::InvalidArgument(
+          "session-next needs a folder holding *_train_full.txt and "
+          "*_test.txt (Yoochoose TSV), got " +
+          *path);
+    }
+    Dataset ds;
+    STREAMREC_RETURN_IF_ERROR(LoadYoochoose(train_file, &ds));
+    const size_t n_train = ds.events.size();
+    STREAMREC_RETURN_IF_ERROR(LoadYoochoose(test_file, &ds));
+    if (n_train == 0 || ds.events.size() == n_train) {
+      return Status::InvalidArgument("session-next: empty training or test file in " + *path);
+    }
+    metrics = RunSessionNext(run, ds, n_train, epochs);
   } else if (o.protocol == "bandit-sim" || o.protocol == "ope") {
     return o.protocol == "bandit-sim" ? RunBanditSim(o, *path) : RunOpe(o, *path);
   } else {
     return Status::InvalidArgument("unknown protocol '" + o.protocol +
-                                   "' (known: prequential, rating-cv, ranking-split, loo-sampled)");
+                                   "' (known: prequential, rating-cv, ranking-split, loo-sampled, "
+                                   "session-next, bandit-sim, ope)");
   }
   if (!metrics.ok()) return metrics.status();
   return run.Report(*path, format, std::move(*metrics), o.protocol == "prequential" ? 1u : epochs);
@@ -365,13 +597,15 @@ void AddEvalCommand(CLI::App& app) {
        reg = std::make_shared<double>(-1);
   CLI::App* cmd = app.add_subcommand("eval", "Evaluate a model offline on a dataset (no Kafka)");
   cmd->add_option("--protocol", o->protocol,
-                  "prequential | rating-cv | ranking-split | loo-sampled")
+                  "prequential | rating-cv | ranking-split | loo-sampled | session-next | "
+                  "bandit-sim | ope")
       ->required();
   cmd->add_option("--data", o->data,
                   "dataset path, or a name under $STREAMREC_DATA or ../shared/data")
       ->required();
   cmd->add_option("--format", *format, "auto | movielens | sequences | yoochoose | jsonl");
-  cmd->add_option("--model", o->model, "mf | bpr | pop | itemknn")->capture_default_str();
+  cmd->add_option("--model", o->model, "mf | bpr | pop | itemknn | fpmc | sasrec-lite | sknn")
+      ->capture_default_str();
   cmd->add_option("--epochs", o->epochs, "passes over the training events (0 = tuned default)");
   cmd->add_option("--seed", o->seed, "seed of every random draw")->capture_default_str();
   cmd->add_option("--dim", *dim, "embedding size");

@@ -13,12 +13,13 @@
 namespace streamrec::tools {
 
 struct EvalOptions {
-  // prequential | rating-cv | ranking-split | loo-sampled
+  // prequential | rating-cv | ranking-split | loo-sampled | session-next | bandit-sim | ope
   std::string protocol;
   // Path or name under $STREAMREC_DATA / ../shared/data.
   std::string data;
   DataFormat format = DataFormat::kAuto;
-  // mf | bpr | pop | itemknn
+  // mf | bpr | pop | itemknn, or a session model: fpmc | sasrec-lite | sknn (loo-sampled and
+  // session-next)
   std::string model = "bpr";
   // Passes of the online update over the training events; 0 = the tuned default for the
   // model and protocol. prequential is always one pass.

@@ -1,0 +1,91 @@
+// FPMC (Rendle et al. 2010, factorized personalized Markov chains) learned online:
+//
+//   x(u, S, j) = b_j + f_j · (p_u + c_S) + ρ(j, S),   c_S = Σ_a w_a e_{S[-1-a]} / Σ_a w_a
+//
+// where S is the session's last max_len items (a = 0 the newest), w_a = decay^a, e the items'
+// input ("from") embeddings, p_u the user's own vector (no user term for kNoUser or an unknown
+// user), and b, f, ρ the shared SessionHead (bias, output embeddings, repeat bonus). The
+// user-item and the transition terms share f, so scoring all items is one ScoreRows pass with
+// the query p_u + c_S. Each Observe samples negatives and takes one head step (BPR pairs or a
+// sampled softmax, see SessionHead), then applies the query's gradient to p_u and the e rows.
+#pragma once
+
+#include <vector>
+
+#include "models/dirty_set.h"
+#include "models/embedding_table.h"
+#include "models/session_head.h"
+#include "models/session_model.h"
+
+namespace streamrec {
+
+struct FPMCOptions {
+  uint32_t dim = 64;
+  float init_std = 0.05f;
+  // Recent items read (the Markov chain's order L).
+  uint32_t max_len = 5;
+  // Weight of the a-th most recent item is decay^a: 0 reads only the last item (FMC), 1 the
+  // mean of the last max_len.
+  float decay = 0.6f;
+  // Whether the user vector p_u is learned and used.
+  bool user_term = true;
+  // Salt of the deterministic row initialization.
+  uint32_t seed = 1;
+  // Learning rate, L2 (also on p and e), negatives, loss, repeat bonus.
+  SessionHeadOptions head;
+
+  Status Apply(const ParamMap& params, ParamMap* effective = nullptr);
+};
+
+class FPMC final : public SessionModel {
+ public:
+  explicit FPMC(const FPMCOptions& options);
+
+  std::string_view name() const override { return "fpmc"; }
+  uint32_t max_len() const override { return options_.max_len; }
+  void Observe(UserIndex user, std::span<const ItemIndex> recent, ItemIndex next,
+               uint64_t seed) override;
+  void ScoreNext(UserIndex user, std::span<const ItemIndex> recent,
+                 std::span<float> out) const override;
+  void ForgetUser(UserIndex user) override;
+  void Save(ByteWriter* w) const override;
+  Status Load(ByteReader* r) override;
+  void SaveGlobals(ByteWriter* w) const override;
+  Status LoadGlobals(ByteReader* r) override;
+  void SaveUserRow(UserIndex u, ByteWriter* w) const override;
+  Status LoadUserRow(UserIndex u, ByteReader* r) override;
+  void SaveItemRow(ItemIndex i, ByteWriter* w) const override;
+  Status LoadItemRow(ItemIndex i, ByteReader* r) override;
+  void TakeDirty(std::vector<UserIndex>* users, std::vector<ItemIndex>* items) override;
+
+  // The loss one update descends for the given negatives, and that update alone (gradient
+  // checks). REQUIRES: user, recent, pos and negs already known to the model.
+  float Loss(UserIndex user, std::span<const ItemIndex> recent, ItemIndex pos,
+             std::span<const ItemIndex> negs) const;
+  void Step(UserIndex user, std::span<const ItemIndex> recent, ItemIndex pos,
+            std::span<const ItemIndex> negs);
+
+  const FPMCOptions& options() const { return options_; }
+  const EmbeddingTable& users() const { return p_; }
+  const EmbeddingTable& inputs() const { return e_; }
+  const SessionHead& head() const { return head_; }
+
+ private:
+  void EnsureUsers(uint32_t n);
+  void EnsureItems(uint32_t n);
+  bool HasUser(UserIndex u) const { return options_.user_term && u != kNoUser && u < p_.rows(); }
+  // Writes the query p_u + c_S into q (stride floats).
+  void Query(UserIndex user, std::span<const ItemIndex> recent, float* q) const;
+
+  FPMCOptions options_;
+  EmbeddingTable p_;  // users
+  EmbeddingTable e_;  // items as context ("from")
+  SessionHead head_;  // items as next ("to")
+  // Scratch of one Observe: query, its gradient, negatives drawn.
+  std::vector<float> q_, gq_;
+  std::vector<ItemIndex> negs_;
+  DirtySet dirty_users_;
+  DirtySet dirty_items_;
+};
+
+}  // namespace streamrec
