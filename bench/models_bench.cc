@@ -69,6 +69,25 @@ void BM_BPRUpdate(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 }
 
+// One whole event with the daemon's default negatives per event (BPROptions{}.negatives).
+void BM_BPRObserve(benchmark::State& state) {
+  const Shape sh(state);
+  BPROptions o;
+  o.dim = sh.dim;
+  BPR bpr(o);
+  UserHistory history;
+  bpr.Observe({sh.users - 1, sh.items - 1}, history, 0);
+  const auto xs = RandomEvents(sh, 1 << 20);
+  size_t i = 0;
+  for (auto _ : state) {
+    const size_t k = i++ & (xs.size() - 1);
+    bpr.Observe(xs[k], history, k);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.counters["negatives"] = o.negatives;
+}
+BENCHMARK(BM_BPRObserve)->Args({100'000, 20'000, 64})->Args({1'000'000, 100'000, 64});
+
 void Shapes(benchmark::internal::Benchmark* b) {
   for (int64_t dim : {32, 64, 128}) {
     b->Args({100'000, 20'000, dim});

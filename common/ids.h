@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -20,10 +19,7 @@ class IdMap {
   // Index of `id`, assigning the next free index on first sight.
   uint32_t Intern(std::string_view id);
   // Index of `id`, or kNoIndex when unknown. Allocation-free.
-  uint32_t Find(std::string_view id) const {
-    auto it = index_.find(id);
-    return it == index_.end() ? kNoIndex : it->second;
-  }
+  uint32_t Find(std::string_view id) const;
   // External id of `index`; empty for an erased index. REQUIRES: index < size().
   const std::string& Name(uint32_t index) const { return names_[index]; }
   // Forgets the external id (its index is retired, never reused); false when unknown.
@@ -35,17 +31,33 @@ class IdMap {
   // Number of indices ever assigned (erased ones included).
   uint32_t size() const { return static_cast<uint32_t>(names_.size()); }
   // Number of live ids.
-  size_t live() const { return index_.size(); }
+  size_t live() const { return live_; }
 
   void Save(std::string* out) const;
   Status Load(std::string_view in);
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  // The index is an open-addressing table (linear probing, at most half full) of slots that
+  // hold an id's hash and index; the id itself is names_[index]. One probe is usually one
+  // cache miss into slots_ and one into names_ (short ids live inside the std::string),
+  // against three or more for a node-based map. Erased ids leave tombstones until a rehash.
+  struct Slot {
+    uint32_t hash;
+    uint32_t index;  // kEmptySlot, kErasedSlot or an index into names_
   };
-  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> index_;
+  static constexpr uint32_t kEmptySlot = ~0u;
+  static constexpr uint32_t kErasedSlot = ~0u - 1;
+
+  // Position of `id`'s slot, or of the slot where it would be inserted (the first tombstone
+  // on its probe path, else the empty slot ending it). REQUIRES: !slots_.empty().
+  size_t Probe(std::string_view id, uint32_t hash, bool* found) const;
+  // Inserts index `idx` (names_[idx] is the id) whose id is known to be absent.
+  void Insert(uint32_t idx, uint32_t hash);
+  void Rehash(size_t capacity);
+
+  std::vector<Slot> slots_;  // capacity a power of two, or empty
+  size_t used_ = 0;          // slots not empty (live ids and tombstones)
+  size_t live_ = 0;
   std::vector<std::string> names_;
 };
 

@@ -116,7 +116,9 @@ void Application::ConsumerLoop() {
       applier_->Handle(batch);
       batch.clear();
     }
-    if (Status cp = applier_->MaybeCheckpoint(); !cp.ok()) LogWarn("checkpoint: " + cp.ToString());
+    if (Status cp = applier_->MaybeCheckpoint(); !cp.ok()) {
+      LogWarn("checkpoint failed, retried with the next one: " + cp.ToString());
+    }
     if (std::chrono::steady_clock::now() - last_lag > std::chrono::milliseconds(kLagPublishMs)) {
       PublishLag();
       last_lag = std::chrono::steady_clock::now();

@@ -21,7 +21,13 @@ EventApplier::EventApplier(const Config& config, ModelState* model, state::State
       dlq_(dlq),
       clock_(clock),
       decoder_(config.decoder),
-      last_checkpoint_us_(clock->NowMicros()) {
+      last_checkpoint_us_(clock->NowMicros()),
+      // Dead letters of the offsets a checkpoint moves past must be delivered before it.
+      writer_(store, [dlq] {
+        Status st = dlq->Flush(10'000);
+        if (!st.ok()) return Status::Unavailable("dead letters not delivered: " + st.message());
+        return st;
+      }) {
   applied_ = &metrics->AddCounter("streamrec_events_applied_total",
                                   "Events applied to the model (each exactly once)");
   invalid_ =
@@ -94,12 +100,19 @@ void EventApplier::ApplyRun(std::vector<stream::Message>& batch, size_t begin, s
 
 Status EventApplier::MaybeCheckpoint(bool force) {
   const bool requested = request_pending_.exchange(false, std::memory_order_acq_rel);
-  const int64_t now = clock_->NowMicros();
-  const bool due =
-      since_checkpoint_ >= config_.checkpoint_events ||
-      (since_checkpoint_ > 0 && now - last_checkpoint_us_ >= config_.checkpoint_interval_ms * 1000);
-  if (!force && !requested && !due) return Status::Ok();
-  Status st = Checkpoint();
+  Status st;
+  if (force || requested) {
+    st = CheckpointNow();
+  } else {
+    st = FinishCheckpoint(/*wait=*/false);
+    const int64_t now = clock_->NowMicros();
+    const bool due = since_checkpoint_ >= config_.checkpoint_events ||
+                     (since_checkpoint_ > 0 &&
+                      now - last_checkpoint_us_ >= config_.checkpoint_interval_ms * 1000);
+    if (due && !writer_.busy()) {
+      if (Status started = StartCheckpoint(); !started.ok()) st = started;
+    }
+  }
   if (requested) {
     std::lock_guard l(request_mu_);
     completed_ = requested_;
@@ -109,34 +122,56 @@ Status EventApplier::MaybeCheckpoint(bool force) {
   return st;
 }
 
-Status EventApplier::Checkpoint() {
+Status EventApplier::CheckpointNow() {
+  Status before = FinishCheckpoint(/*wait=*/true);
+  STREAMREC_RETURN_IF_ERROR(StartCheckpoint());
+  Status st = FinishCheckpoint(/*wait=*/true);
+  // The earlier failure is repaired when this one succeeds (its batch was merged in).
+  return st.ok() ? st : before.ok() ? st : before;
+}
+
+Status EventApplier::StartCheckpoint() {
   if (dlq_abandoned_) {
     return Status::Unavailable(
         "no checkpoint: a dead letter was abandoned at stop; its offset "
         "will be consumed again after the restart");
   }
-  const auto t0 = std::chrono::steady_clock::now();
-  // Dead letters of the offsets this checkpoint moves past must be delivered first.
-  if (Status st = dlq_->Flush(10'000); !st.ok()) {
-    checkpoint_failures_->Inc();
-    return Status::Unavailable("checkpoint postponed: dead letters not delivered: " + st.message());
+  inflight_start_ = std::chrono::steady_clock::now();
+  if (!retry_.empty()) {
+    building_.Append(retry_);  // later puts of the same keys win
+    retry_.Clear();
   }
-  state::WriteBatch batch;
-  model_->AppendCheckpoint(&batch);
+  model_->AppendCheckpoint(&building_);
   for (const auto& [partition, next] : next_offsets_) {
-    batch.SetOffset(config_.kafka.topic, partition, next);
+    building_.SetOffset(config_.kafka.topic, partition, next);
   }
-  if (Status st = store_->Write(batch); !st.ok()) {
-    checkpoint_failures_->Inc();
-    return st;
-  }
+  inflight_offsets_ = next_offsets_;
+  writer_.Submit(&building_);
   since_checkpoint_ = 0;
   last_checkpoint_us_ = clock_->NowMicros();
+  return Status::Ok();
+}
+
+Status EventApplier::FinishCheckpoint(bool wait) {
+  if (!writer_.busy()) return Status::Ok();
+  Status st;
+  if (wait) {
+    writer_.Collect(&st, &collected_);
+  } else if (!writer_.TryCollect(&st, &collected_)) {
+    return Status::Ok();
+  }
+  if (!st.ok()) {
+    checkpoint_failures_->Inc();
+    std::swap(retry_, collected_);
+    return st;
+  }
+  collected_.Clear();
   checkpoints_->Inc();
-  checkpoint_seconds_->Observe(SecondsSince(t0));
+  checkpoint_seconds_->Observe(SecondsSince(inflight_start_));
   // After the state is durable: tell Kafka, so lag is visible. Failure only delays that.
-  if (source_ != nullptr && !next_offsets_.empty())
-    source_->CommitOffsets(next_offsets_).IgnoreError();
+  if (source_ != nullptr && !inflight_offsets_.empty()) {
+    source_->CommitOffsets(inflight_offsets_).IgnoreError();
+  }
   return Status::Ok();
 }
 
@@ -170,7 +205,7 @@ void EventApplier::OnPartitionsRevoked(const std::vector<stream::TopicPartition>
                                        bool lost) {
   // Checkpoint what was applied from them while they are still ours. If they were lost,
   // another member may own them already; the store keeps this instance's truth either way.
-  if (!lost) Checkpoint().IgnoreError();
+  if (!lost) CheckpointNow().IgnoreError();
   for (const auto& tp : partitions) next_offsets_.erase(tp.partition);
   if (next_offsets_.empty()) has_assignment_.store(false, std::memory_order_release);
 }

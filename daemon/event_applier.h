@@ -2,14 +2,18 @@
 // dead-letters the invalid ones (with the reason), applies the valid ones to the ModelState in
 // small locked batches, and tracks the next offset of every owned partition. Checkpoints write
 // the model's changes and those offsets in ONE store write (exactly-once state, DESIGN.md);
-// Kafka commits follow, for lag monitoring only. As the RebalanceListener it seeks newly
+// the write runs on a CheckpointWriter thread while events keep being applied, and Kafka
+// commits follow it, for lag monitoring only. A batch whose write fails is merged into the
+// next one, so no change is ever left out of the store. As the RebalanceListener it seeks newly
 // assigned partitions to the offsets in the store and checkpoints before partitions go away.
 //
 // Thread safety: everything runs on the consumer thread, except RequestCheckpoint (any
 // thread) and the atomic counters read by metrics.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -19,6 +23,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "daemon/checkpoint_writer.h"
 #include "daemon/config.h"
 #include "daemon/metrics.h"
 #include "daemon/model_state.h"
@@ -41,7 +46,10 @@ class EventApplier final : public stream::RebalanceListener {
 
   // Handles one polled batch, in order.
   void Handle(std::vector<stream::Message>& batch);
-  // Checkpoints when due (interval or event count) or requested; `force` checkpoints now.
+  // Collects the outcome of the checkpoint in flight when it has finished (its error, if it
+  // failed), and starts the next one when due (interval or event count). A requested
+  // checkpoint, or `force`, is written now and waited for: then the status says whether
+  // everything applied so far is durable.
   Status MaybeCheckpoint(bool force = false);
 
   // Any thread: asks the consumer thread for a checkpoint and waits for it (up to timeout_ms).
@@ -59,7 +67,14 @@ class EventApplier final : public stream::RebalanceListener {
   bool assigned() const { return has_assignment_.load(std::memory_order_acquire); }
 
  private:
-  Status Checkpoint();
+  // Waits for the checkpoint in flight, then writes one of everything applied so far and
+  // waits for it too.
+  Status CheckpointNow();
+  // Builds the batch (a failed batch first, then the changes and the offsets) and submits it.
+  Status StartCheckpoint();
+  // Takes the outcome of the write in flight (waiting for it when `wait`); Ok when none has
+  // finished. On success tells Kafka the offsets; on failure keeps the batch for the next.
+  Status FinishCheckpoint(bool wait);
   void ApplyRun(std::vector<stream::Message>& batch, size_t begin, size_t end);
 
   const Config& config_;
@@ -78,6 +93,13 @@ class EventApplier final : public stream::RebalanceListener {
   int64_t last_checkpoint_us_ = 0;
   std::atomic<bool> has_assignment_{false};
 
+  // Checkpoints in flight (consumer thread only, apart from the writer's own thread).
+  state::WriteBatch building_;   // the next batch, reusing the capacity of earlier ones
+  state::WriteBatch collected_;  // a batch back from the writer
+  state::WriteBatch retry_;      // a batch whose write failed; the next one starts with it
+  std::map<int32_t, int64_t> inflight_offsets_;  // the offsets the batch in flight stores
+  std::chrono::steady_clock::time_point inflight_start_;
+
   // Checkpoint requests from other threads.
   std::mutex request_mu_;
   std::condition_variable request_cv_;
@@ -95,6 +117,9 @@ class EventApplier final : public stream::RebalanceListener {
   Histogram* checkpoint_seconds_;
   Histogram* apply_lock_seconds_;
   std::array<Counter*, kNumEventTypes> by_type_{};
+
+  // Last: destroyed first, so the write in flight ends while everything it uses exists.
+  CheckpointWriter writer_;
 };
 
 }  // namespace streamrec::daemon

@@ -36,7 +36,9 @@ BPR::BPR(const BPROptions& options)
     : options_(options),
       p_(options.dim, options.init_std, SeedFor(options.seed, 3)),
       q_(options.dim, options.init_std, SeedFor(options.seed, 4)),
-      scratch_(p_.stride()) {}
+      scratch_(p_.stride()) {
+  negatives_.reserve(options_.negatives);
+}
 
 void BPR::EnsureUsers(uint32_t n) {
   if (n > p_.rows()) p_.EnsureRows(n);
@@ -78,9 +80,21 @@ void BPR::Observe(const Interaction& x, const UserHistory& history, uint64_t see
   dirty_items_.Mark(x.item);
   if (q_.rows() < 2) return;
   Rng rng(seed);
+  // Draw every negative first (the draws depend only on the history, not on the steps) and
+  // start loading their rows: each is a likely cache miss, and the steps then overlap them.
+  negatives_.clear();
   for (uint32_t s = 0; s < options_.negatives; ++s) {
     const ItemIndex j = SampleNegative(x.user, x.item, history, rng);
     if (j == kNoIndex) break;
+    negatives_.push_back(j);
+    const float* qj = q_.Row(j);
+    for (uint32_t k = 0; k < q_.stride(); k += 16) __builtin_prefetch(qj + k, 1);
+    __builtin_prefetch(&item_bias_[j], 1);
+  }
+  if (negatives_.empty()) return;
+  dirty_users_.Mark(x.user);
+  for (ItemIndex j : negatives_) {
+    dirty_items_.Mark(j);
     PairStep(x.user, x.item, j, x.weight);
   }
 }
@@ -93,9 +107,6 @@ float BPR::PairLoss(UserIndex u, ItemIndex i, ItemIndex j) const {
 }
 
 void BPR::PairStep(UserIndex u, ItemIndex i, ItemIndex j, float weight) {
-  dirty_users_.Mark(u);
-  dirty_items_.Mark(i);
-  dirty_items_.Mark(j);
   const uint32_t n = p_.stride();
   float* __restrict p = p_.Row(u);
   float* __restrict qi = q_.Row(i);

@@ -54,7 +54,8 @@ class BPR final : public Recommender {
   Status LoadItemRow(ItemIndex i, ByteReader* r) override;
   void TakeDirty(std::vector<UserIndex>* users, std::vector<ItemIndex>* items) override;
 
-  // The pairwise loss -ln σ(x_ui - x_uj) and its SGD step, exposed for gradient checks.
+  // The pairwise loss -ln σ(x_ui - x_uj) and its SGD step, exposed for gradient checks
+  // (PairStep does not mark rows dirty; Observe does, once per row).
   float PairLoss(UserIndex u, ItemIndex i, ItemIndex j) const;
   void PairStep(UserIndex u, ItemIndex i, ItemIndex j, float weight);
 
@@ -76,7 +77,8 @@ class BPR final : public Recommender {
   std::vector<float> item_bias_;
   std::vector<uint32_t> item_count_;
   WeightedSampler pop_sampler_;
-  std::vector<float> scratch_;  // one row: p_u before the step
+  std::vector<float> scratch_;        // one row: p_u before the step
+  std::vector<ItemIndex> negatives_;  // the negatives of one Observe
   DirtySet dirty_users_;
   DirtySet dirty_items_;
 };

@@ -1,6 +1,10 @@
 #include "common/ids.h"
 
 #include <catch2/catch.hpp>
+#include <map>
+#include <set>
+
+#include "common/rng.h"
 
 namespace streamrec {
 
@@ -58,6 +62,50 @@ TEST_CASE("IdMap save/load round trip, and corrupt input is refused", "[ids]") {
     CHECK_FALSE(bad.Load(std::string_view(bytes).substr(0, cut)).ok());
   }
   CHECK_FALSE(IdMap().Load(bytes + "x").ok());
+}
+
+TEST_CASE("IdMap agrees with a reference map through growth, erasures and reloads", "[ids]") {
+  // Random interns, finds and erases over 20k ids (many rehashes, many tombstones), checked
+  // op by op against std::map; then a save/load round trip must keep every answer.
+  Rng rng(11);
+  IdMap ids;
+  std::map<std::string, uint32_t> ref;
+  std::set<std::string> erased;
+  uint32_t next = 0;
+  for (int op = 0; op < 200'000; ++op) {
+    const std::string id = "id" + std::to_string(rng.Uniform(20'000));
+    switch (rng.Uniform(4)) {
+      case 0:
+      case 1: {
+        if (erased.count(id)) break;  // an erased id is never interned again in this test
+        const uint32_t idx = ids.Intern(id);
+        auto [it, inserted] = ref.emplace(id, next);
+        if (inserted) ++next;
+        REQUIRE(idx == it->second);
+        break;
+      }
+      case 2: {
+        auto it = ref.find(id);
+        REQUIRE(ids.Find(id) == (it == ref.end() ? kNoIndex : it->second));
+        break;
+      }
+      case 3: {
+        const bool had = ref.erase(id) > 0;
+        REQUIRE(ids.Erase(id) == had);
+        if (had) erased.insert(id);
+        break;
+      }
+    }
+  }
+  REQUIRE(ids.live() == ref.size());
+  REQUIRE(ids.size() == next);
+  std::string bytes;
+  ids.Save(&bytes);
+  IdMap loaded;
+  REQUIRE(loaded.Load(bytes).ok());
+  for (const auto& [id, idx] : ref) REQUIRE(loaded.Find(id) == idx);
+  for (const auto& id : erased) REQUIRE(loaded.Find(id) == kNoIndex);
+  CHECK(loaded.live() == ref.size());
 }
 
 }  // namespace streamrec

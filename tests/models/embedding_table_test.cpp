@@ -23,16 +23,26 @@ TEST_CASE("Rows are aligned, padded with zeros, and initialized independent of g
 }
 
 TEST_CASE("ScoreRows equals per-row dot products plus bias", "[embedding]") {
-  EmbeddingTable t(24, 1.0f, 3);
-  t.EnsureRows(37);  // not a multiple of 4: exercises the tail
-  std::vector<float> q(t.stride(), 0.0f), bias(37), out(37);
-  for (uint32_t k = 0; k < 24; ++k) q[k] = 0.1f * static_cast<float>(k) - 1.0f;
-  for (uint32_t r = 0; r < 37; ++r) bias[r] = static_cast<float>(r);
-  ScoreRows(t.data(), t.stride(), 37, q.data(), bias.data(), out.data());
-  for (uint32_t r = 0; r < 37; ++r) {
-    double want = bias[r];
-    for (uint32_t k = 0; k < 24; ++k) want += static_cast<double>(t.Row(r)[k]) * q[k];
-    CHECK(out[r] == Approx(want).margin(1e-4));
+  // Dims that give 1, 2 and 4 chunks of 16 floats; row counts that leave a tail after the
+  // 16-row blocks of the vector path (and fewer rows than one block); with and without bias.
+  for (uint32_t dim : {7u, 24u, 64u}) {
+    for (uint32_t rows : {5u, 37u, 200u}) {
+      for (bool with_bias : {true, false}) {
+        EmbeddingTable t(dim, 1.0f, 3 + dim);
+        t.EnsureRows(rows);
+        std::vector<float> q(t.stride(), 0.0f), bias(rows), out(rows);
+        for (uint32_t k = 0; k < dim; ++k) q[k] = 0.1f * static_cast<float>(k) - 1.0f;
+        for (uint32_t r = 0; r < rows; ++r) bias[r] = static_cast<float>(r);
+        ScoreRows(t.data(), t.stride(), rows, q.data(), with_bias ? bias.data() : nullptr,
+                  out.data());
+        for (uint32_t r = 0; r < rows; ++r) {
+          INFO("dim " << dim << " rows " << rows << " row " << r << " bias " << with_bias);
+          double want = with_bias ? bias[r] : 0.0;
+          for (uint32_t k = 0; k < dim; ++k) want += static_cast<double>(t.Row(r)[k]) * q[k];
+          CHECK(out[r] == Approx(want).margin(1e-4));
+        }
+      }
+    }
   }
 }
 
