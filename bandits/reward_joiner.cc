@@ -1,0 +1,365 @@
+#include "bandits/reward_joiner.h"
+
+#include <algorithm>
+#include <functional>
+
+#include "common/rng.h"
+
+namespace streamrec::bandits {
+namespace {
+constexpr uint32_t kMagic = Magic("SRRJ");
+constexpr uint32_t kVersion = 1;
+// Heap order: the entry that expires first (then the older one) is on top.
+constexpr auto kLater = [](const auto& a, const auto& b) {
+  return a.expire > b.expire || (a.expire == b.expire && a.seq > b.seq);
+};
+constexpr int64_t kMicros = 1'000'000;
+}  // namespace
+
+uint64_t RecIdHash(std::string_view rec_id) {
+  if (rec_id.empty()) return 0;
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : rec_id) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  h = Mix64(h);
+  return h == 0 ? 1 : h;
+}
+
+// ---------------------------------------------------------------------------- Index
+
+void RewardJoiner::Index::Rehash(size_t capacity) {
+  std::vector<uint64_t> keys = std::move(keys_);
+  std::vector<uint32_t> heads = std::move(heads_);
+  keys_.assign(capacity, 0);
+  heads_.assign(capacity, kNoIndex);
+  mask_ = capacity - 1;
+  size_ = 0;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (heads[i] != kNoIndex) Set(keys[i], heads[i]);
+  }
+}
+
+uint32_t RewardJoiner::Index::Find(uint64_t key) const {
+  for (uint64_t p = Mix64(key) & mask_;; p = (p + 1) & mask_) {
+    if (heads_[p] == kNoIndex) return kNoIndex;
+    if (keys_[p] == key) return heads_[p];
+  }
+}
+
+void RewardJoiner::Index::Set(uint64_t key, uint32_t head) {
+  if (2 * (size_ + 1) > keys_.size()) Rehash(keys_.size() * 2);
+  for (uint64_t p = Mix64(key) & mask_;; p = (p + 1) & mask_) {
+    if (heads_[p] == kNoIndex) {
+      keys_[p] = key;
+      heads_[p] = head;
+      ++size_;
+      return;
+    }
+    if (keys_[p] == key) {
+      heads_[p] = head;
+      return;
+    }
+  }
+}
+
+void RewardJoiner::Index::Erase(uint64_t key) {
+  uint64_t p = Mix64(key) & mask_;
+  for (;; p = (p + 1) & mask_) {
+    if (heads_[p] == kNoIndex) return;
+    if (keys_[p] == key) break;
+  }
+  // Backward-shift deletion keeps every probe sequence unbroken without tombstones.
+  uint64_t hole = p;
+  for (uint64_t q = (p + 1) & mask_; heads_[q] != kNoIndex; q = (q + 1) & mask_) {
+    const uint64_t home = Mix64(keys_[q]) & mask_;
+    // Move q into the hole unless its home lies cyclically in (hole, q].
+    const bool stays = hole <= q ? (home > hole && home <= q) : (home > hole || home <= q);
+    if (!stays) {
+      keys_[hole] = keys_[q];
+      heads_[hole] = heads_[q];
+      hole = q;
+    }
+  }
+  heads_[hole] = kNoIndex;
+  --size_;
+}
+
+// ---------------------------------------------------------------------------- joiner
+
+RewardJoiner::RewardJoiner(const JoinerOptions& options)
+    : options_(options),
+      window_micros_(options.window_s * kMicros),
+      newest_micros_(std::numeric_limits<int64_t>::min()) {}
+
+int64_t RewardJoiner::watermark_micros() const {
+  if (newest_micros_ == std::numeric_limits<int64_t>::min()) return newest_micros_;
+  return newest_micros_ - options_.lateness_s * kMicros;
+}
+
+void RewardJoiner::Observe(int64_t ts_micros) {
+  newest_micros_ = std::max(newest_micros_, ts_micros);
+}
+
+void RewardJoiner::InsertServed(const ServedRecord& s, bool rewarded, uint64_t seq) {
+  uint32_t index;
+  if (!served_free_.empty()) {
+    index = served_free_.back();
+    served_free_.pop_back();
+  } else {
+    index = static_cast<uint32_t>(served_.size());
+    served_.emplace_back();
+  }
+  const uint64_t key = Key(s.user, s.item);
+  Served& e = served_[index];
+  e.rec = s;
+  e.seq = seq;
+  e.rewarded = rewarded;
+  e.live = true;
+  e.next = served_index_.Find(key);
+  served_index_.Set(key, index);
+  served_heap_.push_back({s.ts_micros + window_micros_, seq, index});
+  std::push_heap(served_heap_.begin(), served_heap_.end(), kLater);
+  ++served_live_;
+}
+
+void RewardJoiner::InsertClick(const ClickRecord& c, uint64_t seq) {
+  uint32_t index;
+  if (!clicks_free_.empty()) {
+    index = clicks_free_.back();
+    clicks_free_.pop_back();
+  } else {
+    index = static_cast<uint32_t>(clicks_.size());
+    clicks_.emplace_back();
+  }
+  const uint64_t key = Key(c.user, c.item);
+  Click& e = clicks_[index];
+  e.rec = c;
+  e.seq = seq;
+  e.live = true;
+  e.next = clicks_index_.Find(key);
+  clicks_index_.Set(key, index);
+  clicks_heap_.push_back({c.ts_micros + window_micros_, seq, index});
+  std::push_heap(clicks_heap_.begin(), clicks_heap_.end(), kLater);
+  ++clicks_live_;
+}
+
+// Removes entry `index` from its (user, item) chain.
+template <typename Entry>
+static void UnlinkFrom(auto& index_map, std::vector<Entry>& slab, uint64_t key, uint32_t index) {
+  uint32_t head = index_map.Find(key);
+  if (head == index) {
+    if (slab[index].next == kNoIndex) {
+      index_map.Erase(key);
+    } else {
+      index_map.Set(key, slab[index].next);
+    }
+    return;
+  }
+  for (uint32_t p = head; p != kNoIndex; p = slab[p].next) {
+    if (slab[p].next == index) {
+      slab[p].next = slab[index].next;
+      return;
+    }
+  }
+}
+
+void RewardJoiner::CloseServed(uint32_t index, std::vector<Reward>* out) {
+  Served& e = served_[index];
+  if (!e.rewarded) {
+    out->push_back({e.rec, 0.0f});
+    ++stats_.rewards_zero;
+  }
+  UnlinkFrom(served_index_, served_, Key(e.rec.user, e.rec.item), index);
+  e.live = false;
+  served_free_.push_back(index);
+  --served_live_;
+}
+
+void RewardJoiner::DropClick(uint32_t index) {
+  Click& e = clicks_[index];
+  UnlinkFrom(clicks_index_, clicks_, Key(e.rec.user, e.rec.item), index);
+  e.live = false;
+  clicks_free_.push_back(index);
+  --clicks_live_;
+}
+
+void RewardJoiner::Expire(std::vector<Reward>* out) {
+  const int64_t wm = watermark_micros();
+  while (!served_heap_.empty() && served_heap_.front().expire < wm) {
+    const uint32_t index = served_heap_.front().index;
+    std::pop_heap(served_heap_.begin(), served_heap_.end(), kLater);
+    served_heap_.pop_back();
+    CloseServed(index, out);
+  }
+  while (!clicks_heap_.empty() && clicks_heap_.front().expire < wm) {
+    const uint32_t index = clicks_heap_.front().index;
+    std::pop_heap(clicks_heap_.begin(), clicks_heap_.end(), kLater);
+    clicks_heap_.pop_back();
+    DropClick(index);
+  }
+}
+
+void RewardJoiner::OnServed(const ServedRecord& s, std::vector<Reward>* out) {
+  Observe(s.ts_micros);
+  Expire(out);
+  if (s.ts_micros + window_micros_ < watermark_micros()) {
+    ++stats_.late_served;
+    return;
+  }
+  const uint64_t key = Key(s.user, s.item);
+  for (uint32_t p = served_index_.Find(key); p != kNoIndex; p = served_[p].next) {
+    if (served_[p].rec.rec_id == s.rec_id) {
+      ++stats_.duplicate_served;
+      return;
+    }
+  }
+  bool clicked = false;
+  for (uint32_t p = clicks_index_.Find(key); p != kNoIndex && !clicked; p = clicks_[p].next) {
+    const ClickRecord& c = clicks_[p].rec;
+    clicked = c.ts_micros >= s.ts_micros && c.ts_micros <= s.ts_micros + window_micros_ &&
+              (c.rec_id == 0 || c.rec_id == s.rec_id);
+  }
+  if (served_live_ >= options_.max_served && !served_heap_.empty()) {
+    const uint32_t index = served_heap_.front().index;
+    std::pop_heap(served_heap_.begin(), served_heap_.end(), kLater);
+    served_heap_.pop_back();
+    CloseServed(index, out);
+    ++stats_.evicted_served;
+  }
+  InsertServed(s, clicked, seq_++);
+  if (clicked) {
+    out->push_back({s, 1.0f});
+    ++stats_.rewards_one;
+  }
+}
+
+void RewardJoiner::OnClick(const ClickRecord& c, std::vector<Reward>* out) {
+  Observe(c.ts_micros);
+  Expire(out);
+  if (c.ts_micros + window_micros_ < watermark_micros()) {
+    ++stats_.late_clicks;
+    return;
+  }
+  const uint64_t key = Key(c.user, c.item);
+  for (uint32_t p = served_index_.Find(key); p != kNoIndex; p = served_[p].next) {
+    Served& e = served_[p];
+    if (!e.rewarded && c.ts_micros >= e.rec.ts_micros &&
+        c.ts_micros <= e.rec.ts_micros + window_micros_ &&
+        (c.rec_id == 0 || c.rec_id == e.rec.rec_id)) {
+      e.rewarded = true;
+      out->push_back({e.rec, 1.0f});
+      ++stats_.rewards_one;
+    }
+  }
+  if (clicks_live_ >= options_.max_clicks && !clicks_heap_.empty()) {
+    const uint32_t index = clicks_heap_.front().index;
+    std::pop_heap(clicks_heap_.begin(), clicks_heap_.end(), kLater);
+    clicks_heap_.pop_back();
+    DropClick(index);
+    ++stats_.evicted_clicks;
+  }
+  InsertClick(c, seq_++);
+}
+
+void RewardJoiner::Advance(int64_t now_micros, std::vector<Reward>* out) {
+  Observe(now_micros);
+  Expire(out);
+}
+
+void RewardJoiner::Flush(std::vector<Reward>* out) {
+  while (!served_heap_.empty()) {
+    const uint32_t index = served_heap_.front().index;
+    std::pop_heap(served_heap_.begin(), served_heap_.end(), kLater);
+    served_heap_.pop_back();
+    CloseServed(index, out);
+  }
+}
+
+void RewardJoiner::Save(ByteWriter* w) const {
+  w->PutHeader(kMagic, kVersion);
+  w->PutI64(options_.window_s);
+  w->PutI64(newest_micros_);
+  w->PutU64(seq_);
+  const JoinerStats& st = stats_;
+  for (uint64_t v : {st.rewards_one, st.rewards_zero, st.late_served, st.late_clicks,
+                     st.duplicate_served, st.evicted_served, st.evicted_clicks}) {
+    w->PutU64(v);
+  }
+  std::vector<const Served*> served;
+  for (const Served& e : served_)
+    if (e.live) served.push_back(&e);
+  std::sort(served.begin(), served.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
+  w->PutU64(served.size());
+  for (const Served* e : served) {
+    w->PutU64(e->seq);
+    w->PutU8(e->rewarded ? 1 : 0);
+    w->PutU64(e->rec.rec_id);
+    w->PutU32(e->rec.user);
+    w->PutU32(e->rec.item);
+    w->PutU32(e->rec.position);
+    w->PutF64(e->rec.propensity);
+    w->PutI64(e->rec.ts_micros);
+  }
+  std::vector<const Click*> clicks;
+  for (const Click& e : clicks_)
+    if (e.live) clicks.push_back(&e);
+  std::sort(clicks.begin(), clicks.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
+  w->PutU64(clicks.size());
+  for (const Click* e : clicks) {
+    w->PutU64(e->seq);
+    w->PutU64(e->rec.rec_id);
+    w->PutU32(e->rec.user);
+    w->PutU32(e->rec.item);
+    w->PutI64(e->rec.ts_micros);
+  }
+}
+
+Status RewardJoiner::Load(ByteReader* r) {
+  uint32_t version;
+  STREAMREC_RETURN_IF_ERROR(r->ExpectHeader(kMagic, kVersion, "reward joiner", &version));
+  int64_t window_s, newest;
+  uint64_t seq;
+  JoinerStats st;
+  if (!r->GetI64(&window_s) || !r->GetI64(&newest) || !r->GetU64(&seq)) {
+    return Status::Corruption("truncated reward joiner");
+  }
+  for (uint64_t* v : {&st.rewards_one, &st.rewards_zero, &st.late_served, &st.late_clicks,
+                      &st.duplicate_served, &st.evicted_served, &st.evicted_clicks}) {
+    if (!r->GetU64(v)) return Status::Corruption("truncated reward joiner");
+  }
+  if (window_s != options_.window_s) {
+    return Status::FailedPrecondition("stored reward joiner has another window_s");
+  }
+  *this = RewardJoiner(options_);
+  newest_micros_ = newest;
+  seq_ = seq;
+  stats_ = st;
+  uint64_t n;
+  if (!r->GetU64(&n) || n > r->remaining()) return Status::Corruption("bad served count");
+  for (uint64_t i = 0; i < n; ++i) {
+    ServedRecord s;
+    uint64_t es;
+    uint8_t rewarded;
+    if (!r->GetU64(&es) || !r->GetU8(&rewarded) || !r->GetU64(&s.rec_id) || !r->GetU32(&s.user) ||
+        !r->GetU32(&s.item) || !r->GetU32(&s.position) || !r->GetF64(&s.propensity) ||
+        !r->GetI64(&s.ts_micros)) {
+      return Status::Corruption("truncated served record");
+    }
+    InsertServed(s, rewarded != 0, es);
+  }
+  if (!r->GetU64(&n) || n > r->remaining()) return Status::Corruption("bad click count");
+  for (uint64_t i = 0; i < n; ++i) {
+    ClickRecord c;
+    uint64_t es;
+    if (!r->GetU64(&es) || !r->GetU64(&c.rec_id) || !r->GetU32(&c.user) || !r->GetU32(&c.item) ||
+        !r->GetI64(&c.ts_micros)) {
+      return Status::Corruption("truncated click record");
+    }
+    InsertClick(c, es);
+  }
+  return Status::Ok();
+}
+
+}  // namespace streamrec::bandits

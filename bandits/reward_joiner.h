@@ -1,0 +1,157 @@
+// RewardJoiner: turns what was served (the `served` topic) and what users clicked into exactly
+// one reward per served (rec_id, item): 1 when the user clicked the item within the attribution
+// window after it was served, 0 when the window closed without such a click.
+//
+// Matching rule (a function of the events, not of their arrival order): served s gets reward 1
+// iff some click c has c.user == s.user, c.item == s.item, s.ts <= c.ts <= s.ts + window, and
+// (c.rec_id is absent or equals s.rec_id). A reward 1 is emitted as soon as both sides have
+// arrived (either order); a reward 0 when event time passes the window's end.
+//
+// Event time: the watermark is (newest ts seen, or given to Advance) - lateness_s. A served
+// record is closed (reward 0) when the watermark passes s.ts + window; a click is forgotten when
+// it passes c.ts + window. Contract for order independence: events arrive at most lateness_s
+// behind the newest one. Served records whose window had closed on arrival are dropped and
+// counted (late_served); a duplicate served (same rec_id and item while still open) is ignored.
+//
+// Memory is bounded: at most max_served open served records and max_clicks buffered clicks
+// (tables grow up to that, then are reused without allocating). Past the bound the oldest served is
+// closed early (reward 0, counted as evicted) and the oldest click forgotten. Save/Load persist the
+// open state.
+//
+// Thread safety: not thread-safe (one consumer thread owns it).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "common/coding.h"
+#include "common/status.h"
+#include "common/types.h"
+
+namespace streamrec::bandits {
+
+struct JoinerOptions {
+  // Attribution window after an impression, seconds.
+  int64_t window_s = 600;
+  // Allowed disorder of the event streams, seconds (see the watermark above).
+  int64_t lateness_s = 60;
+  // Bounds on open served records and buffered clicks.
+  uint32_t max_served = 1 << 20;
+  uint32_t max_clicks = 1 << 18;
+};
+
+// 64-bit id of a rec_id string (stable FNV-1a + mix); 0 is reserved for "no rec_id".
+uint64_t RecIdHash(std::string_view rec_id);
+
+// One explored item as served.
+struct ServedRecord {
+  uint64_t rec_id = 0;  // RecIdHash of the response's rec_id
+  UserIndex user = 0;
+  ItemIndex item = 0;
+  uint32_t position = 0;
+  double propensity = 1.0;
+  int64_t ts_micros = 0;
+};
+
+struct ClickRecord {
+  UserIndex user = 0;
+  ItemIndex item = 0;
+  uint64_t rec_id = 0;  // 0 when the click carries no rec_id
+  int64_t ts_micros = 0;
+};
+
+struct Reward {
+  ServedRecord served;
+  float reward = 0.0f;
+};
+
+struct JoinerStats {
+  uint64_t rewards_one = 0, rewards_zero = 0;
+  uint64_t late_served = 0, late_clicks = 0, duplicate_served = 0;
+  uint64_t evicted_served = 0, evicted_clicks = 0;
+};
+
+class RewardJoiner {
+ public:
+  explicit RewardJoiner(const JoinerOptions& options);
+
+  // Each appends the rewards the event settles to *out (never allocating once out has room).
+  void OnServed(const ServedRecord& s, std::vector<Reward>* out);
+  void OnClick(const ClickRecord& c, std::vector<Reward>* out);
+  // Moves event time forward without an event (e.g. a wall-clock tick on an idle stream).
+  void Advance(int64_t now_micros, std::vector<Reward>* out);
+  // Closes every open served record (reward 0 unless clicked), e.g. at the end of a replay.
+  void Flush(std::vector<Reward>* out);
+
+  size_t open_served() const { return served_live_; }
+  size_t buffered_clicks() const { return clicks_live_; }
+  const JoinerStats& stats() const { return stats_; }
+  int64_t watermark_micros() const;
+
+  // The open state (served, clicks, newest time, counters), in a canonical order.
+  void Save(ByteWriter* w) const;
+  Status Load(ByteReader* r);
+
+ private:
+  struct Served {
+    ServedRecord rec;
+    uint64_t seq = 0;
+    bool rewarded = false;
+    bool live = false;
+    uint32_t next = 0;  // chain of the same (user, item)
+  };
+  struct Click {
+    ClickRecord rec;
+    uint64_t seq = 0;
+    bool live = false;
+    uint32_t next = 0;
+  };
+  struct HeapEntry {
+    int64_t expire;
+    uint64_t seq;
+    uint32_t index;
+  };
+  // Open addressing (linear probing, backward-shift delete): (user, item) key -> chain head.
+  class Index {
+   public:
+    Index() { Rehash(1024); }
+    uint32_t Find(uint64_t key) const;  // head or kNoIndex
+    void Set(uint64_t key, uint32_t head);
+    void Erase(uint64_t key);
+    void Clear() { Rehash(1024); }
+
+   private:
+    void Rehash(size_t capacity);
+    std::vector<uint64_t> keys_;
+    std::vector<uint32_t> heads_;  // kNoIndex = empty
+    uint64_t mask_ = 0;
+    size_t size_ = 0;
+  };
+  static uint64_t Key(UserIndex u, ItemIndex i) { return (static_cast<uint64_t>(u) << 32) | i; }
+
+  void Observe(int64_t ts_micros);
+  void Expire(std::vector<Reward>* out);
+  void InsertServed(const ServedRecord& s, bool rewarded, uint64_t seq);
+  void InsertClick(const ClickRecord& c, uint64_t seq);
+  void CloseServed(uint32_t index, std::vector<Reward>* out);
+  void DropClick(uint32_t index);
+
+  JoinerOptions options_;
+  int64_t window_micros_;
+  int64_t newest_micros_;
+  uint64_t seq_ = 0;
+  std::vector<Served> served_;
+  std::vector<uint32_t> served_free_;
+  std::vector<HeapEntry> served_heap_;
+  Index served_index_;
+  size_t served_live_ = 0;
+  std::vector<Click> clicks_;
+  std::vector<uint32_t> clicks_free_;
+  std::vector<HeapEntry> clicks_heap_;
+  Index clicks_index_;
+  size_t clicks_live_ = 0;
+  JoinerStats stats_;
+};
+
+}  // namespace streamrec::bandits

@@ -1,0 +1,188 @@
+// RewardJoiner: one reward per served (rec_id, item) whatever the order of served and click
+// events within the lateness bound; windows, rec_id matching, bounds and persistence.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <map>
+#include <tuple>
+#include <vector>
+
+#include "bandits/reward_joiner.h"
+#include "common/rng.h"
+
+namespace streamrec::bandits {
+namespace {
+
+constexpr int64_t kS = 1'000'000;  // one second in micros
+
+struct Event {
+  bool served;
+  ServedRecord s;
+  ClickRecord c;
+  int64_t ts() const { return served ? s.ts_micros : c.ts_micros; }
+};
+
+using RewardKey = std::tuple<uint64_t, ItemIndex>;
+
+// Rewards by (rec_id, item): each must appear exactly once.
+std::map<RewardKey, float> Collect(const std::vector<Reward>& rewards) {
+  std::map<RewardKey, float> m;
+  for (const Reward& r : rewards) {
+    auto [it, inserted] = m.emplace(RewardKey{r.served.rec_id, r.served.item}, r.reward);
+    CHECK(inserted);
+  }
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("A click within the window rewards 1, none rewards 0 at the window's end", "[bandits]") {
+  JoinerOptions o;
+  o.window_s = 10;
+  o.lateness_s = 0;
+  RewardJoiner j(o);
+  std::vector<Reward> out;
+  j.OnServed({RecIdHash("r1"), 1, 100, 0, 0.5, 0}, &out);
+  j.OnServed({RecIdHash("r1"), 1, 101, 1, 0.5, 0}, &out);
+  j.OnServed({RecIdHash("r2"), 2, 100, 0, 0.5, 0}, &out);
+  j.OnClick({1, 100, 0, 5 * kS}, &out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].reward == 1.0f);
+  CHECK(out[0].served.item == 100);
+  CHECK(out[0].served.propensity == 0.5);
+  j.OnClick({2, 100, 0, 11 * kS}, &out);  // too late for user 2's window [0, 10]
+  REQUIRE(out.size() == 3);
+  for (size_t i = 1; i < 3; ++i) CHECK(out[i].reward == 0.0f);
+  CHECK(j.open_served() == 0);
+  CHECK(j.stats().rewards_one == 1);
+  CHECK(j.stats().rewards_zero == 2);
+}
+
+TEST_CASE("A click's rec_id must match the served one", "[bandits]") {
+  JoinerOptions o;
+  o.window_s = 10;
+  RewardJoiner j(o);
+  std::vector<Reward> out;
+  j.OnClick({1, 100, RecIdHash("other"), 2 * kS}, &out);
+  j.OnServed({RecIdHash("r1"), 1, 100, 0, 1.0, 1 * kS}, &out);
+  CHECK(out.empty());
+  j.OnClick({1, 100, RecIdHash("r1"), 3 * kS}, &out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].reward == 1.0f);
+  j.OnClick({1, 100, 0, 4 * kS}, &out);                         // second click: still one reward
+  j.OnServed({RecIdHash("r1"), 1, 100, 0, 1.0, 1 * kS}, &out);  // duplicate served
+  j.Flush(&out);
+  CHECK(out.size() == 1);
+  CHECK(j.stats().duplicate_served == 1);
+}
+
+TEST_CASE("Rewards are joined exactly once whatever the order of served and clicks", "[bandits]") {
+  // Served records and clicks over 200 s with a 30 s window; the expected reward of each
+  // served follows from the matching rule alone.
+  Rng rng(7);
+  std::vector<Event> events;
+  std::map<RewardKey, float> expected;
+  const int64_t window = 30;
+  for (int r = 0; r < 300; ++r) {
+    ServedRecord s{
+        RecIdHash("rec" + std::to_string(r)),       rng.Uniform(20), rng.Uniform(15), 0, 0.1,
+        static_cast<int64_t>(rng.Uniform(200)) * kS};
+    events.push_back({true, s, {}});
+    expected[{s.rec_id, s.item}] = 0.0f;
+  }
+  for (int c = 0; c < 400; ++c) {
+    ClickRecord k{rng.Uniform(20), rng.Uniform(15), 0, static_cast<int64_t>(rng.Uniform(240)) * kS};
+    if (rng.Uniform(4) == 0) k.rec_id = RecIdHash("rec" + std::to_string(rng.Uniform(300)));
+    events.push_back({false, {}, k});
+  }
+  for (const Event& e : events) {
+    if (!e.served) continue;
+    for (const Event& c : events) {
+      if (c.served) continue;
+      if (c.c.user == e.s.user && c.c.item == e.s.item && c.c.ts_micros >= e.s.ts_micros &&
+          c.c.ts_micros <= e.s.ts_micros + window * kS &&
+          (c.c.rec_id == 0 || c.c.rec_id == e.s.rec_id)) {
+        expected[{e.s.rec_id, e.s.item}] = 1.0f;
+      }
+    }
+  }
+  REQUIRE(std::count_if(expected.begin(), expected.end(), [](auto& kv) { return kv.second; }) > 10);
+  // Orders: time order, reverse, and shuffles displaced by at most the lateness.
+  for (int trial = 0; trial < 6; ++trial) {
+    std::vector<Event> order = events;
+    const int64_t lateness = trial == 1 ? 1000 : 20;
+    std::stable_sort(order.begin(), order.end(),
+                     [](const Event& a, const Event& b) { return a.ts() < b.ts(); });
+    if (trial == 1) std::reverse(order.begin(), order.end());
+    if (trial >= 2) {
+      // Sort by ts + a random delay below the lateness: arrival disorder bounded by it.
+      Rng shuffle(trial);
+      std::vector<std::pair<int64_t, size_t>> keyed;
+      for (size_t i = 0; i < order.size(); ++i) {
+        keyed.push_back({order[i].ts() + static_cast<int64_t>(shuffle.Uniform(lateness)) * kS, i});
+      }
+      std::sort(keyed.begin(), keyed.end());
+      std::vector<Event> shuffled;
+      for (auto& [k, i] : keyed) shuffled.push_back(order[i]);
+      order = shuffled;
+    }
+    JoinerOptions o;
+    o.window_s = window;
+    o.lateness_s = lateness;
+    RewardJoiner j(o);
+    std::vector<Reward> out;
+    for (const Event& e : order) {
+      if (e.served) {
+        j.OnServed(e.s, &out);
+      } else {
+        j.OnClick(e.c, &out);
+      }
+    }
+    j.Advance(10'000 * kS, &out);
+    INFO("trial " << trial);
+    CHECK(j.stats().late_served == 0);
+    CHECK(Collect(out) == expected);
+    CHECK(j.open_served() == 0);
+    CHECK(j.buffered_clicks() == 0);
+  }
+}
+
+TEST_CASE("Joiner memory is bounded and its state persists", "[bandits]") {
+  JoinerOptions o;
+  o.window_s = 100;
+  o.max_served = 50;
+  o.max_clicks = 20;
+  RewardJoiner j(o);
+  std::vector<Reward> out;
+  for (uint32_t i = 0; i < 80; ++i) j.OnServed({i + 1, i, i, 0, 1.0, i * kS}, &out);
+  CHECK(j.open_served() == 50);
+  CHECK(j.stats().evicted_served == 30);
+  CHECK(out.size() == 30);  // evicted early with reward 0
+  for (uint32_t i = 0; i < 30; ++i) j.OnClick({1000 + i, i, 0, 90 * kS}, &out);
+  CHECK(j.buffered_clicks() == 20);
+  j.OnClick({70, 70, 0, 90 * kS}, &out);  // clicks served item 70
+  CHECK(out.back().reward == 1.0f);
+
+  std::string bytes;
+  ByteWriter w(&bytes);
+  j.Save(&w);
+  RewardJoiner k(o);
+  ByteReader r(bytes);
+  REQUIRE(k.Load(&r).ok());
+  std::string again;
+  ByteWriter w2(&again);
+  k.Save(&w2);
+  CHECK(again == bytes);
+  // Both settle the rest identically.
+  std::vector<Reward> a, b;
+  j.OnClick({71, 71, 0, 95 * kS}, &a);
+  k.OnClick({71, 71, 0, 95 * kS}, &b);
+  j.Flush(&a);
+  k.Flush(&b);
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    CHECK(a[i].served.rec_id == b[i].served.rec_id);
+    CHECK(a[i].reward == b[i].reward);
+  }
+}
+
+}  // namespace streamrec::bandits
