@@ -1,11 +1,19 @@
 #include "daemon/checkpoint_writer.h"
 
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <utility>
 
 namespace streamrec::daemon {
 
-CheckpointWriter::CheckpointWriter(state::StateStore* store, std::function<Status()> before_write)
-    : store_(store), before_write_(std::move(before_write)), thread_([this] { Run(); }) {}
+CheckpointWriter::CheckpointWriter(state::StateStore* store, std::function<Status()> before_write,
+                                   int nice)
+    : store_(store),
+      before_write_(std::move(before_write)),
+      nice_(nice),
+      thread_([this] { Run(); }) {}
 
 CheckpointWriter::~CheckpointWriter() {
   {
@@ -48,6 +56,9 @@ void CheckpointWriter::Collect(Status* status, state::WriteBatch* batch) {
 }
 
 void CheckpointWriter::Run() {
+  pthread_setname_np(pthread_self(), "checkpoint");
+  // Linux: a thread's nice value is per thread (PRIO_PROCESS of its tid). Best effort.
+  if (nice_ > 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice_);
   std::unique_lock l(mu_);
   while (true) {
     cv_.wait(l, [this] { return submitted_ || stop_; });

@@ -27,7 +27,8 @@ class CheckpointWriter {
   // `store` must outlive the writer. `before_write` runs on the writer thread before each
   // write; when it fails the batch is not written and its status is the outcome (the daemon
   // flushes its dead letters there: they must be delivered before their offsets are stored).
-  CheckpointWriter(state::StateStore* store, std::function<Status()> before_write);
+  // `nice` (1-19, 0 = unchanged) lowers the writer thread's CPU priority.
+  CheckpointWriter(state::StateStore* store, std::function<Status()> before_write, int nice = 0);
   // Waits for the batch in flight, then stops the thread.
   ~CheckpointWriter();
   CheckpointWriter(const CheckpointWriter&) = delete;
@@ -48,6 +49,7 @@ class CheckpointWriter {
 
   state::StateStore* const store_;
   const std::function<Status()> before_write_;
+  const int nice_;
   bool busy_ = false;  // consumer thread only
 
   std::mutex mu_;

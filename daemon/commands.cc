@@ -4,8 +4,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "daemon/application.h"
 #include "common/log.h"
+#include "daemon/application.h"
 #include "state/rocksdb_store.h"
 #include "tools/commands.h"
 

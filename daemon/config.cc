@@ -69,6 +69,7 @@ Status Config::LoadFile(const std::string& path) {
                                  "data_dir",
                                  "checkpoint_interval_ms",
                                  "checkpoint_events",
+                                 "background_nice",
                                  "http",
                                  "http_threads",
                                  "admin_token",
@@ -93,6 +94,7 @@ Status Config::LoadFile(const std::string& path) {
   Read(j, "data_dir", &data_dir, &errors);
   Read(j, "checkpoint_interval_ms", &checkpoint_interval_ms, &errors);
   Read(j, "checkpoint_events", &checkpoint_events, &errors);
+  Read(j, "background_nice", &background_nice, &errors);
   Read(j, "http", &http, &errors);
   Read(j, "http_threads", &http_threads, &errors);
   Read(j, "admin_token", &admin_token, &errors);
@@ -195,6 +197,7 @@ Status Config::Validate() const {
     errors += "partitions must be 1..1024; ";
   if (checkpoint_interval_ms < 10) errors += "checkpoint_interval_ms must be >= 10; ";
   if (checkpoint_events < 1) errors += "checkpoint_events must be >= 1; ";
+  if (background_nice < 0 || background_nice > 19) errors += "background_nice must be 0..19; ";
   if (http_threads < 1 || http_threads > 256) errors += "http_threads must be 1..256; ";
   if (apply_batch < 1 || apply_batch > 100000) errors += "apply_batch must be 1..100000; ";
   std::string host;

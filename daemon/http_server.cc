@@ -1,5 +1,7 @@
 #include "daemon/http_server.h"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -446,6 +448,7 @@ Status HttpServer::Start() {
   listener->Run();
   for (int i = 0; i < o.threads; ++i) {
     impl_->threads.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "http");
       for (;;) {
         try {
           impl_->ioc.run();

@@ -29,23 +29,13 @@ Status FPMCOptions::Apply(const ParamMap& params, ParamMap* effective) {
 }
 
 FPMC::FPMC(const FPMCOptions& options)
-    : options_(options),
-      p_(options.dim, options.init_std, SeedFor(options.seed, 11)),
-      e_(options.dim, options.init_std, SeedFor(options.seed, 12)),
-      head_(options.dim, options.init_std, SeedFor(options.seed, 13), options.max_len,
-            options.head),
+    : EmbeddingSessionModel(options.dim, options.init_std, options.user_term, options.max_len,
+                            options.head, SeedFor(options.seed, 11), SeedFor(options.seed, 12),
+                            SeedFor(options.seed, 13)),
+      options_(options),
       q_(p_.stride()),
       gq_(p_.stride()) {
   negs_.reserve(options.head.negatives + options.max_len);
-}
-
-void FPMC::EnsureUsers(uint32_t n) {
-  if (n > p_.rows()) p_.EnsureRows(n);
-}
-
-void FPMC::EnsureItems(uint32_t n) {
-  if (n > e_.rows()) e_.EnsureRows(n);
-  head_.EnsureItems(n);
 }
 
 void FPMC::Query(UserIndex user, std::span<const ItemIndex> recent, float* q) const {
@@ -125,54 +115,17 @@ void FPMC::ScoreNext(UserIndex user, std::span<const ItemIndex> recent,
   head_.Score(q.data(), recent, out);
 }
 
-void FPMC::ForgetUser(UserIndex user) {
-  if (user >= p_.rows()) return;
-  p_.ResetRow(user);
-  dirty_users_.Mark(user);
-}
-
 void FPMC::SaveGlobals(ByteWriter* w) const {
   w->PutHeader(kMagic, kVersion);
-  w->PutU32(p_.rows());
-  head_.SaveGlobals(w);
+  SaveSharedGlobals(w);
 }
 
 Status FPMC::LoadGlobals(ByteReader* r) {
   uint32_t version, users;
   STREAMREC_RETURN_IF_ERROR(r->ExpectHeader(kMagic, kVersion, "fpmc globals", &version));
-  if (!r->GetU32(&users)) return Status::Corruption("fpmc globals: truncated");
-  STREAMREC_RETURN_IF_ERROR(head_.LoadGlobals(r));
-  EnsureUsers(users);
-  EnsureItems(head_.items());
+  STREAMREC_RETURN_IF_ERROR(LoadSharedGlobals(r, &users));
+  FinishLoadGlobals(users);
   return Status::Ok();
-}
-
-void FPMC::SaveUserRow(UserIndex u, ByteWriter* w) const {
-  if (u >= p_.rows()) return;
-  w->PutFloats({p_.Row(u), p_.dim()});
-}
-
-Status FPMC::LoadUserRow(UserIndex u, ByteReader* r) {
-  EnsureUsers(u + 1);
-  if (!r->GetFloats({p_.Row(u), p_.dim()})) return Status::Corruption("fpmc user row: truncated");
-  return Status::Ok();
-}
-
-void FPMC::SaveItemRow(ItemIndex i, ByteWriter* w) const {
-  if (i >= head_.items()) return;
-  w->PutFloats({e_.Row(i), e_.dim()});
-  head_.SaveItemRow(i, w);
-}
-
-Status FPMC::LoadItemRow(ItemIndex i, ByteReader* r) {
-  EnsureItems(i + 1);
-  if (!r->GetFloats({e_.Row(i), e_.dim()})) return Status::Corruption("fpmc item row: truncated");
-  return head_.LoadItemRow(i, r);
-}
-
-void FPMC::TakeDirty(std::vector<UserIndex>* users, std::vector<ItemIndex>* items) {
-  dirty_users_.Take(users);
-  dirty_items_.Take(items);
 }
 
 void FPMC::Save(ByteWriter* w) const {

@@ -12,10 +12,7 @@
 
 #include <vector>
 
-#include "models/dirty_set.h"
-#include "models/embedding_table.h"
-#include "models/session_head.h"
-#include "models/session_model.h"
+#include "models/embedding_session_model.h"
 
 namespace streamrec {
 
@@ -37,7 +34,7 @@ struct FPMCOptions {
   Status Apply(const ParamMap& params, ParamMap* effective = nullptr);
 };
 
-class FPMC final : public SessionModel {
+class FPMC final : public EmbeddingSessionModel {
  public:
   explicit FPMC(const FPMCOptions& options);
 
@@ -47,16 +44,10 @@ class FPMC final : public SessionModel {
                uint64_t seed) override;
   void ScoreNext(UserIndex user, std::span<const ItemIndex> recent,
                  std::span<float> out) const override;
-  void ForgetUser(UserIndex user) override;
   void Save(ByteWriter* w) const override;
   Status Load(ByteReader* r) override;
   void SaveGlobals(ByteWriter* w) const override;
   Status LoadGlobals(ByteReader* r) override;
-  void SaveUserRow(UserIndex u, ByteWriter* w) const override;
-  Status LoadUserRow(UserIndex u, ByteReader* r) override;
-  void SaveItemRow(ItemIndex i, ByteWriter* w) const override;
-  Status LoadItemRow(ItemIndex i, ByteReader* r) override;
-  void TakeDirty(std::vector<UserIndex>* users, std::vector<ItemIndex>* items) override;
 
   // The loss one update descends for the given negatives, and that update alone (gradient
   // checks). REQUIRES: user, recent, pos and negs already known to the model.
@@ -66,26 +57,15 @@ class FPMC final : public SessionModel {
             std::span<const ItemIndex> negs);
 
   const FPMCOptions& options() const { return options_; }
-  const EmbeddingTable& users() const { return p_; }
-  const EmbeddingTable& inputs() const { return e_; }
-  const SessionHead& head() const { return head_; }
 
  private:
-  void EnsureUsers(uint32_t n);
-  void EnsureItems(uint32_t n);
-  bool HasUser(UserIndex u) const { return options_.user_term && u != kNoUser && u < p_.rows(); }
   // Writes the query p_u + c_S into q (stride floats).
   void Query(UserIndex user, std::span<const ItemIndex> recent, float* q) const;
 
   FPMCOptions options_;
-  EmbeddingTable p_;  // users
-  EmbeddingTable e_;  // items as context ("from")
-  SessionHead head_;  // items as next ("to")
   // Scratch of one Observe: query, its gradient, negatives drawn.
   std::vector<float> q_, gq_;
   std::vector<ItemIndex> negs_;
-  DirtySet dirty_users_;
-  DirtySet dirty_items_;
 };
 
 }  // namespace streamrec

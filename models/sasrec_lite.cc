@@ -36,14 +36,13 @@ Status SASRecLiteOptions::Apply(const ParamMap& params, ParamMap* effective) {
 }
 
 SASRecLite::SASRecLite(const SASRecLiteOptions& options)
-    : options_(options),
-      p_(options.dim, options.init_std, SeedFor(options.seed, 21)),
-      e_(options.dim, options.init_std, SeedFor(options.seed, 22)),
+    : EmbeddingSessionModel(options.dim, options.init_std, options.user_term, options.max_len,
+                            options.head, SeedFor(options.seed, 21), SeedFor(options.seed, 22),
+                            SeedFor(options.seed, 23)),
+      options_(options),
       pos_(options.dim, options.init_std, SeedFor(options.seed, 24)),
       wq_(options.dim, options.w_init_std, SeedFor(options.seed, 25)),
-      v_(options.dim, options.w_init_std, SeedFor(options.seed, 26)),
-      head_(options.dim, options.init_std, SeedFor(options.seed, 23), options.max_len,
-            options.head) {
+      v_(options.dim, options.w_init_std, SeedFor(options.seed, 26)) {
   pos_.EnsureRows(options.max_len);
   wq_.EnsureRows(options.dim);
   v_.EnsureRows(options.dim);
@@ -65,15 +64,6 @@ void SASRecLite::InitActivations(Activations* a) const {
   a->o.assign(n, 0.0f);
   a->h.assign(n, 0.0f);
   a->len = 0;
-}
-
-void SASRecLite::EnsureUsers(uint32_t n) {
-  if (n > p_.rows()) p_.EnsureRows(n);
-}
-
-void SASRecLite::EnsureItems(uint32_t n) {
-  if (n > e_.rows()) e_.EnsureRows(n);
-  head_.EnsureItems(n);
 }
 
 void SASRecLite::Forward(UserIndex user, std::span<const ItemIndex> recent, Activations* a) const {
@@ -227,16 +217,9 @@ void SASRecLite::ScoreNext(UserIndex user, std::span<const ItemIndex> recent,
   head_.Score(a.h.data(), recent, out);
 }
 
-void SASRecLite::ForgetUser(UserIndex user) {
-  if (user >= p_.rows()) return;
-  p_.ResetRow(user);
-  dirty_users_.Mark(user);
-}
-
 void SASRecLite::SaveGlobals(ByteWriter* w) const {
   w->PutHeader(kMagic, kVersion);
-  w->PutU32(p_.rows());
-  head_.SaveGlobals(w);
+  SaveSharedGlobals(w);
   pos_.Save(w);
   wq_.Save(w);
   v_.Save(w);
@@ -245,8 +228,7 @@ void SASRecLite::SaveGlobals(ByteWriter* w) const {
 Status SASRecLite::LoadGlobals(ByteReader* r) {
   uint32_t version, users;
   STREAMREC_RETURN_IF_ERROR(r->ExpectHeader(kMagic, kVersion, "sasrec-lite globals", &version));
-  if (!r->GetU32(&users)) return Status::Corruption("sasrec-lite globals: truncated");
-  STREAMREC_RETURN_IF_ERROR(head_.LoadGlobals(r));
+  STREAMREC_RETURN_IF_ERROR(LoadSharedGlobals(r, &users));
   EmbeddingTable pos = pos_, wq = wq_, v = v_;
   STREAMREC_RETURN_IF_ERROR(pos.Load(r));
   STREAMREC_RETURN_IF_ERROR(wq.Load(r));
@@ -257,41 +239,8 @@ Status SASRecLite::LoadGlobals(ByteReader* r) {
   pos_ = std::move(pos);
   wq_ = std::move(wq);
   v_ = std::move(v);
-  EnsureUsers(users);
-  EnsureItems(head_.items());
+  FinishLoadGlobals(users);
   return Status::Ok();
-}
-
-void SASRecLite::SaveUserRow(UserIndex u, ByteWriter* w) const {
-  if (u >= p_.rows()) return;
-  w->PutFloats({p_.Row(u), p_.dim()});
-}
-
-Status SASRecLite::LoadUserRow(UserIndex u, ByteReader* r) {
-  EnsureUsers(u + 1);
-  if (!r->GetFloats({p_.Row(u), p_.dim()})) {
-    return Status::Corruption("sasrec-lite user row: truncated");
-  }
-  return Status::Ok();
-}
-
-void SASRecLite::SaveItemRow(ItemIndex i, ByteWriter* w) const {
-  if (i >= head_.items()) return;
-  w->PutFloats({e_.Row(i), e_.dim()});
-  head_.SaveItemRow(i, w);
-}
-
-Status SASRecLite::LoadItemRow(ItemIndex i, ByteReader* r) {
-  EnsureItems(i + 1);
-  if (!r->GetFloats({e_.Row(i), e_.dim()})) {
-    return Status::Corruption("sasrec-lite item row: truncated");
-  }
-  return head_.LoadItemRow(i, r);
-}
-
-void SASRecLite::TakeDirty(std::vector<UserIndex>* users, std::vector<ItemIndex>* items) {
-  dirty_users_.Take(users);
-  dirty_items_.Take(items);
 }
 
 void SASRecLite::Save(ByteWriter* w) const {

@@ -15,10 +15,7 @@
 
 #include <vector>
 
-#include "models/dirty_set.h"
-#include "models/embedding_table.h"
-#include "models/session_head.h"
-#include "models/session_model.h"
+#include "models/embedding_session_model.h"
 
 namespace streamrec {
 
@@ -40,7 +37,7 @@ struct SASRecLiteOptions {
   Status Apply(const ParamMap& params, ParamMap* effective = nullptr);
 };
 
-class SASRecLite final : public SessionModel {
+class SASRecLite final : public EmbeddingSessionModel {
  public:
   explicit SASRecLite(const SASRecLiteOptions& options);
 
@@ -50,16 +47,10 @@ class SASRecLite final : public SessionModel {
                uint64_t seed) override;
   void ScoreNext(UserIndex user, std::span<const ItemIndex> recent,
                  std::span<float> out) const override;
-  void ForgetUser(UserIndex user) override;
   void Save(ByteWriter* w) const override;
   Status Load(ByteReader* r) override;
   void SaveGlobals(ByteWriter* w) const override;
   Status LoadGlobals(ByteReader* r) override;
-  void SaveUserRow(UserIndex u, ByteWriter* w) const override;
-  Status LoadUserRow(UserIndex u, ByteReader* r) override;
-  void SaveItemRow(ItemIndex i, ByteWriter* w) const override;
-  Status LoadItemRow(ItemIndex i, ByteReader* r) override;
-  void TakeDirty(std::vector<UserIndex>* users, std::vector<ItemIndex>* items) override;
 
   // The loss one update descends for the given negatives, and that update alone (gradient
   // checks). REQUIRES: every index already known to the model.
@@ -69,9 +60,6 @@ class SASRecLite final : public SessionModel {
             std::span<const ItemIndex> negs);
 
   const SASRecLiteOptions& options() const { return options_; }
-  const EmbeddingTable& users() const { return p_; }
-  const EmbeddingTable& inputs() const { return e_; }
-  const SessionHead& head() const { return head_; }
   const EmbeddingTable& positions() const { return pos_; }
   const EmbeddingTable& query() const { return wq_; }  // row i = output i of Wq
   const EmbeddingTable& value() const { return v_; }   // row i = output i of V
@@ -88,21 +76,14 @@ class SASRecLite final : public SessionModel {
   void Forward(UserIndex user, std::span<const ItemIndex> recent, Activations* a) const;
   // Applies the SGD step given gh = -dLoss/dh (and `steps` regularization terms).
   void Backward(UserIndex user, std::span<const ItemIndex> recent, const float* gh, float steps);
-  void EnsureUsers(uint32_t n);
-  void EnsureItems(uint32_t n);
-  bool HasUser(UserIndex u) const { return options_.user_term && u != kNoUser && u < p_.rows(); }
 
   SASRecLiteOptions options_;
-  EmbeddingTable p_, e_;
   EmbeddingTable pos_;     // max_len rows: recency 0 (newest) first
   EmbeddingTable wq_, v_;  // dim rows each
-  SessionHead head_;
   // Scratch of one Observe.
   Activations act_;
   std::vector<float> gh_, go_, gq_, gx_, g_;
   std::vector<ItemIndex> negs_;
-  DirtySet dirty_users_;
-  DirtySet dirty_items_;
 };
 
 }  // namespace streamrec

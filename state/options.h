@@ -30,6 +30,10 @@ struct StateOptions {
   // seconds or thousands of events), so one fsync per checkpoint costs ~1-10 ms of a
   // background thread: default on. Turn it off only for throwaway stores (tests, benchmarks).
   bool sync_writes = true;
+  // Lowers the CPU priority of RocksDB's background (flush, compaction) threads to the
+  // lowest, so they yield to the process's foreground threads. Process-wide (RocksDB's
+  // default Env shares those threads).
+  bool low_priority_background = false;
 
   // Shared LRU cache of uncompressed table blocks, in bytes, for all column families. Reads
   // happen at start-up (restore scans) and for point lookups; the in-memory model is the hot

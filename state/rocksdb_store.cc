@@ -441,6 +441,10 @@ Status RocksDBStore::Open(const StateOptions& options, const std::string& dir,
   rep->dir = dir;
   rep->options = options;
   rep->write_options.sync = options.sync_writes;
+  if (options.low_priority_background) {
+    db_options.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW);
+    db_options.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::HIGH);
+  }
   rocksdb::Status s = rocksdb::DB::Open(db_options, dir, descriptors, &rep->handles, &rep->db);
   if (!s.ok()) {
     rep->db = nullptr;

@@ -58,6 +58,8 @@ class WriteBatch {
   bool empty() const { return entries_.empty(); }
   // Bytes of keys and values held (the payload, without per-operation overhead).
   size_t data_bytes() const { return data_.size(); }
+  // Bytes allocated for keys and values (kept by Clear()).
+  size_t capacity_bytes() const { return data_.capacity(); }
 
   // The i-th operation, in insertion order. REQUIRES: i < count().
   BatchOp op(size_t i) const;
