@@ -13,6 +13,33 @@
 
 namespace streamrec::daemon {
 
+// Sessions and the session model (not reloadable: model and key layout shape the stored state).
+struct SessionConfig {
+  // Session model: "fpmc", "sasrec-lite", "sknn" (models/session_model.h), or "none" (no session
+  // state, no session-aware serving; /v1/next answers 503).
+  std::string model = "fpmc";
+  // Its hyper-parameters (see models/fpmc.h and the others); `dim` is part of the fingerprint.
+  ParamMap params;
+  // An event without a `session` field joins its user's implicit session, which a pause longer
+  // than this (seconds of event time) cuts. Also cuts explicit sessions.
+  int64_t gap_s = 1800;
+  // Sessions idle longer than this (seconds of event time: the largest event ts applied, not the
+  // wall clock, so a replay expires the same sessions) are dropped from memory and the store.
+  int64_t ttl_s = 86400;
+  // Items kept per session; 0 = the model's own max_len.
+  uint32_t max_len = 0;
+  // Live sessions at most; a new one beyond it evicts the least recently active. Bounds memory
+  // (about 8 * max_len + 64 bytes a session) and the kSessions family.
+  uint32_t max_sessions = 1'000'000;
+  // Weight of the session score in /v1/recommend when the request has both a known user and a
+  // live session: blended = weight * z(session) + (1 - weight) * z(bpr), z = z-score over the
+  // catalog. Reloadable in principle (read per request); 0..1.
+  double weight = 0.5;
+  // Whether ratings join sessions. Off: ratings are explicit feedback, often written in bulk
+  // with one timestamp (MovieLens), so their order is not a browsing sequence.
+  bool ratings = false;
+};
+
 struct Config {
   // --- Kafka (not reloadable) ---------------------------------------------------------------
   // Topics, group id, consumer tuning and pass-through librdkafka properties. An empty
@@ -44,6 +71,7 @@ struct Config {
   ParamMap bpr;                                   // see models/bpr.h
   ParamMap pop = {{"half_life_s", 7 * 86400.0}};  // trending: one-week half-life
   ImplicitWeights weights;
+  SessionConfig session;
   // Base seed of every random draw (combined with each event's partition and offset).
   uint64_t seed = 42;
   // Events applied per hold of the model's write lock: bounds how long a reader waits.

@@ -145,7 +145,8 @@ TEST_CASE("ModelState: recommendations exclude seen items and learn clusters", "
   REQUIRE(rec.size() == 10);
   int in_cluster = 0;
   for (const auto& r : rec) {
-    CHECK(r.source == "bpr");
+    // The users' clicks are seconds apart: each has a live implicit session, blended in.
+    CHECK((r.source == "bpr" || r.source == "session"));
     in_cluster += std::stoi(r.item.substr(1)) % 4 == 1;
   }
   CHECK(in_cluster >= 8);
