@@ -131,8 +131,8 @@ Status Config::LoadFile(const std::string& path) {
     if (!it->is_object()) {
       errors += "'session' must be an object; ";
     } else {
-      static const char* kSessionKeys[] = {"model",   "params",       "gap_s",  "ttl_s",
-                                           "max_len", "max_sessions", "weight", "ratings"};
+      static const char* kSessionKeys[] = {"model",        "params", "gap_s",   "ttl_s", "max_len",
+                                           "max_sessions", "weight", "ratings", "blend"};
       for (auto& [key, value] : it->items()) {
         bool known = false;
         for (const char* k : kSessionKeys) known = known || key == k;
@@ -145,6 +145,7 @@ Status Config::LoadFile(const std::string& path) {
       Read(*it, "max_sessions", &session.max_sessions, &errors);
       Read(*it, "weight", &session.weight, &errors);
       Read(*it, "ratings", &session.ratings, &errors);
+      Read(*it, "blend", &session.blend, &errors);
       if (auto p = it->find("params"); p != it->end()) {
         if (Status st = ReadParams(*p, "session.params", &session.params); !st.ok()) {
           errors += st.message() + "; ";
@@ -235,6 +236,8 @@ Status Config::Validate() const {
     if (auto m = MakeSessionModel(session.model, session.params); !m.ok())
       errors += "session: " + m.status().message() + "; ";
   }
+  if (session.blend != "z" && session.blend != "rank")
+    errors += "session.blend must be \"z\" or \"rank\"; ";
   if (session.gap_s < 1) errors += "session.gap_s must be >= 1; ";
   if (session.ttl_s < 1) errors += "session.ttl_s must be >= 1; ";
   if (session.max_len > 1000) errors += "session.max_len must be 0..1000; ";

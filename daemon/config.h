@@ -33,8 +33,17 @@ struct SessionConfig {
   uint32_t max_sessions = 1'000'000;
   // Weight of the session score in /v1/recommend when the request has both a known user and a
   // live session: blended = weight * z(session) + (1 - weight) * z(bpr), z = z-score over the
-  // catalog. Reloadable in principle (read per request); 0..1.
-  double weight = 0.5;
+  // catalog. 0..1. Held-out next-click HR@10 on a generated stream (2000 users, 3000 items,
+  // 150k events; the "[.blend]" check in tests/daemon/session_state_test.cpp): BPR alone 0.308,
+  // weight 0.3 0.404, 0.5 0.429, 0.7 0.440, 0.85 0.443, session alone 0.444. 0.7 keeps nearly
+  // all of the session model's next-click accuracy while BPR still orders what the session
+  // does not decide.
+  double weight = 0.7;
+  // How the two score scales are made comparable before weighting: "z" (z-scores, O(items)) or
+  // "rank" (rank percentiles: sorts both lists, several ms at 100k items). z ranks better at
+  // every weight in the check above (rank: 0.375 / 0.397 / 0.416 / 0.431 at 0.3 / 0.5 / 0.7 /
+  // 0.85), and is cheaper: the default.
+  std::string blend = "z";
   // Whether ratings join sessions. Off: ratings are explicit feedback, often written in bulk
   // with one timestamp (MovieLens), so their order is not a browsing sequence.
   bool ratings = false;

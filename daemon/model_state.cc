@@ -50,6 +50,20 @@ std::vector<float>& Scratch2(size_t n) {
   return scores;
 }
 
+// Replaces every score by its rank percentile in (0, 1] (1 = the best); kExcludedScore stays.
+void RankPercentiles(std::vector<float>& scores) {
+  thread_local std::vector<uint32_t> order;
+  order.clear();
+  for (uint32_t i = 0; i < scores.size(); ++i) {
+    if (scores[i] != kExcludedScore) order.push_back(i);
+  }
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return scores[a] != scores[b] ? scores[a] < scores[b] : a > b;
+  });
+  const float n = static_cast<float>(order.size());
+  for (size_t r = 0; r < order.size(); ++r) scores[order[r]] = static_cast<float>(r + 1) / n;
+}
+
 // Salt of the session model's seeds (its draws stay independent of BPR's for the same event).
 constexpr uint64_t kSessionSeedSalt = 0x5e55105;
 
@@ -368,17 +382,22 @@ void ModelState::Recommend(std::string_view user, std::string_view session, uint
     Collect(scores, k, source, out);
     return;
   }
-  // Blend: z-scores of both over the items each can score (see the header); the session score
-  // of an item the session model cannot score (newer than its tables) counts as its lowest.
+  // Blend: z-scores of both (of their rank percentiles with blend "rank") over the items each
+  // can score (see the header); the session score of an item the session model cannot score
+  // (newer than its tables) counts as its lowest.
   std::vector<float>& dominant = Scratch2(items_.size());
   {
     thread_local std::vector<float> long_term;
     long_term.resize(items_.size());
     bpr_->ScoreItems(u, history_, long_term);
-    const ScoreStats zs = Stats(scores);
-    const ScoreStats zb = Stats(long_term);
     const float ws = static_cast<float>(config_.session.weight);
     const float wb = 1.0f - ws;
+    if (config_.session.blend == "rank") {
+      RankPercentiles(scores);
+      RankPercentiles(long_term);
+    }
+    const ScoreStats zs = Stats(scores);
+    const ScoreStats zb = Stats(long_term);
     for (size_t i = 0; i < scores.size(); ++i) {
       if (long_term[i] == kExcludedScore) {
         scores[i] = kExcludedScore;

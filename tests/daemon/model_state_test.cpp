@@ -187,7 +187,11 @@ TEST_CASE("ModelState: forget_user erases the user and survives a checkpoint", "
 }
 
 TEST_CASE("ModelState: readers score while the writer applies (run under TSan)", "[model_state]") {
-  const Stream s = MakeStream(30000, 5);
+  Stream s = MakeStream(30000, 5);
+  // A third of the events in explicit sessions, so the writer interns session ids too.
+  for (size_t i = 0; i < s.json.size(); i += 3) {
+    s.json[i].insert(s.json[i].size() - 1, ",\"session\":\"s" + std::to_string(i / 30 % 50) + "\"");
+  }
   auto m = Make();
   ApplyAll(*m, s, 0, 1000);
   std::atomic<bool> done{false};
@@ -205,6 +209,8 @@ TEST_CASE("ModelState: readers score while the writer applies (run under TSan)",
         m->Popular(5, &out);
         m->Similar("m" + std::to_string(rng.Uniform(200)), 5, &out).IgnoreError();
         m->Predict(user, "m1");
+        m->Recommend("", "s" + std::to_string(rng.Uniform(50)), 5, true, &out);
+        m->Next("m" + std::to_string(rng.Uniform(200)), 5, &out).IgnoreError();
         m->Sizes();
         reads.fetch_add(1);
       }
