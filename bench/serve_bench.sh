@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 bin=$PWD/$build/streamrec
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 applied() { curl -s "$1/v1/info" | json 'd["model"]["events_applied"]'; }
 now() { date +%s.%N; }
