@@ -218,7 +218,8 @@ TEST_CASE("serve: applies events, dead-letters malformed ones with reasons, answ
   CHECK(!rec["rec_id"].get<std::string>().empty());
   for (const auto& it : rec["items"]) {
     CHECK(seen["u7"].count(it["item"].get<std::string>()) == 0);
-    CHECK(it["source"] == "bpr");
+    // Clicks a second apart: u7 has a live implicit session, blended with BPR.
+    CHECK((it["source"] == "bpr" || it["source"] == "session"));
   }
   // The planted clusters are learned: most recommendations are in u7's cluster (7 % 4 = 3).
   int in_cluster = 0;
@@ -259,7 +260,7 @@ TEST_CASE("serve: applies events, dead-letters malformed ones with reasons, answ
   CHECK(posted["rejected"].size() == 1);
   CHECK(WaitFor([&] { return d.Applied() == events.size() + 2; }, 10000));
   rec = d.Get("/v1/recommend?user=new-user&k=10", &status);
-  CHECK(rec["items"][0]["source"] == "bpr");
+  CHECK(rec["items"][0]["source"] != "popular");  // known now: BPR blended with its session
   for (const auto& it : rec["items"]) CHECK(it["item"] != "m3");
 
   // An event produced with kcat (a client that is not ours) is applied and changes the answer:
