@@ -37,9 +37,23 @@ SessionState::SessionState(const SessionConfig& config, std::unique_ptr<SessionM
     : config_(config), model_(std::move(model)), tracker_(options) {}
 
 void SessionState::AdvanceTime(int64_t ts_s) {
+  if (!to_free_.empty()) FreeIds();
   if (ts_s <= now_s_) return;
   now_s_ = ts_s;
   tracker_.Expire(now_s_);
+}
+
+void SessionState::FreeIds() {
+  for (uint32_t index : to_free_) {
+    // Re-created since the checkpoint that dropped it? (Cannot happen: nothing is applied
+    // between AppendSessions and the next AdvanceTime; kept as a guard.)
+    if (tracker_.LastSeen(kExplicitBit | index) >= 0) continue;
+    explicit_.erase(names_[index]);
+    names_[index].clear();
+    names_[index].shrink_to_fit();
+    free_.push_back(index);
+  }
+  to_free_.clear();
 }
 
 uint64_t SessionState::InternExplicit(std::string_view session) {
@@ -98,13 +112,8 @@ void SessionState::AppendSessions(state::WriteBatch* batch) {
     if (tracker_.LastSeen(key) >= 0) continue;  // dropped at restore, live again since
     StoreKey(key, &key_);
     batch->Delete(Family::kSessions, key_);
-    if (key & kExplicitBit) {  // the id is no longer live: free its index
-      const uint32_t index = static_cast<uint32_t>(key);
-      explicit_.erase(names_[index]);
-      names_[index].clear();
-      names_[index].shrink_to_fit();
-      free_.push_back(index);
-    }
+    // The id is no longer live: free its index, under the write lock (readers look ids up).
+    if (key & kExplicitBit) to_free_.push_back(static_cast<uint32_t>(key));
   }
   restore_erased_.clear();
   for (uint64_t key : changed_) {

@@ -63,7 +63,9 @@ class SessionState {
   void Observe(UserIndex user, std::string_view session, ItemIndex item, uint64_t seed);
   // Drops the user's implicit session and the model's user rows (forget_user).
   void ForgetUser(UserIndex user);
-  // Puts changed sessions and deletes dropped ones (expired, evicted, forgotten).
+  // Puts changed sessions and deletes dropped ones (expired, evicted, forgotten). Runs on the
+  // writer thread WITHOUT the lock (ModelState::AppendCheckpoint): it only reads what readers
+  // may read, and defers freeing the dropped explicit ids to the next AdvanceTime.
   void AppendSessions(state::WriteBatch* batch);
   // Loads every session of `store` and the clock. Before the writer starts.
   Status Restore(const state::StateReader& store);
@@ -84,6 +86,8 @@ class SessionState {
   // Key of an explicit session, interning the id.
   uint64_t InternExplicit(std::string_view session);
   uint64_t FindExplicit(std::string_view session) const;
+  // Unmaps the explicit ids AppendSessions dropped. REQUIRES: exclusive access.
+  void FreeIds();
   std::span<const ItemIndex> LiveRecent(uint64_t key) const;
   // Store key of a tracker key.
   void StoreKey(uint64_t key, std::string* out) const;
@@ -102,6 +106,7 @@ class SessionState {
   std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> explicit_;
   std::vector<std::string> names_;  // by index; empty when free
   std::vector<uint32_t> free_;
+  std::vector<uint32_t> to_free_;  // dropped by AppendSessions, freed by FreeIds
   // Writer scratch.
   std::vector<uint64_t> changed_, erased_;
   // Sessions Restore had to drop (a smaller max_sessions): deleted by the next AppendSessions.

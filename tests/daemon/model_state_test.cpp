@@ -192,7 +192,11 @@ TEST_CASE("ModelState: readers score while the writer applies (run under TSan)",
   for (size_t i = 0; i < s.json.size(); i += 3) {
     s.json[i].insert(s.json[i].size() - 1, ",\"session\":\"s" + std::to_string(i / 30 % 50) + "\"");
   }
-  auto m = Make();
+  Config config;
+  config.session.ttl_s = 600;
+  auto made = ModelState::Create(config);
+  REQUIRE(made.ok());
+  auto m = std::move(*made);
   ApplyAll(*m, s, 0, 1000);
   std::atomic<bool> done{false};
   std::atomic<uint64_t> reads{0};
@@ -219,11 +223,21 @@ TEST_CASE("ModelState: readers score while the writer applies (run under TSan)",
   // The writer applies in locked runs, as the EventApplier does.
   EventDecoder decoder;
   EventView e;
-  for (size_t begin = 1000; begin < s.json.size(); begin += 256) {
-    std::unique_lock l(m->lock());
-    for (size_t i = begin; i < std::min(s.json.size(), begin + 256); ++i) {
-      REQUIRE(decoder.Decode(s.json[i], &e).ok());
-      m->Apply(e, e.ts_seconds, i);
+  // Checkpoints run on the writer thread without the lock, as the EventApplier's do; sessions
+  // expire (TTL 10 minutes) so explicit ids are dropped and reused meanwhile.
+  state::MemStore store;
+  for (size_t begin = 1000, run = 0; begin < s.json.size(); begin += 256, ++run) {
+    {
+      std::unique_lock l(m->lock());
+      for (size_t i = begin; i < std::min(s.json.size(), begin + 256); ++i) {
+        REQUIRE(decoder.Decode(s.json[i], &e).ok());
+        m->Apply(e, e.ts_seconds, i);
+      }
+    }
+    if (run % 4 == 0) {
+      state::WriteBatch batch;
+      m->AppendCheckpoint(&batch);
+      REQUIRE(store.Write(batch).ok());
     }
   }
   done = true;
