@@ -70,6 +70,8 @@ void BM_ApplyStream(benchmark::State& state) {
   if (!broker.ok()) return state.SkipWithError(broker.status().ToString().c_str());
   daemon::Config config;
   config.kafka.brokers = (*broker)->bootstrap_servers();
+  // Arg 0: no session model (the cost of sessions is the difference), 1: the default (fpmc).
+  if (state.range(0) == 0) config.session.model = "none";
   auto sink = stream::KafkaSink::Create(config.kafka);
   if (!sink.ok()) return state.SkipWithError(sink.status().ToString().c_str());
   const std::string dir = std::filesystem::temp_directory_path() / "streamrec-apply-bench";
@@ -108,7 +110,13 @@ void BM_ApplyStream(benchmark::State& state) {
   std::filesystem::remove_all(dir);
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * s.messages.size()));
 }
-BENCHMARK(BM_ApplyStream)->Unit(benchmark::kMillisecond)->Iterations(2)->UseRealTime();
+BENCHMARK(BM_ApplyStream)
+    ->ArgName("sessions")
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace streamrec

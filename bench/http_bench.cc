@@ -43,6 +43,7 @@ class FixedService final : public RecommendService {
     return rec;
   }
   Result<std::vector<ScoredId>> Similar(const std::string&, uint32_t) override { return items_; }
+  Result<std::vector<ScoredId>> Next(const std::string&, uint32_t) override { return items_; }
   std::vector<ScoredId> Popular(uint32_t) override { return items_; }
   Result<PredictResult> Predict(const std::string&, const std::string&) override {
     return PredictResult{3.5f, true};

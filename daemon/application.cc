@@ -18,8 +18,6 @@
 
 namespace streamrec::daemon {
 namespace {
-// Version of the layout ModelState writes; bump on incompatible changes.
-constexpr uint32_t kSchemaVersion = 1;
 constexpr int kLagPublishMs = 1000;
 }  // namespace
 
@@ -32,7 +30,7 @@ Status Application::Start() {
 
   // State: open the store (refuses an incompatible one) and restore the model from it.
   state::StateOptions so;
-  so.schema_version = kSchemaVersion;
+  so.schema_version = kStateSchemaVersion;
   fingerprint_ = config_.Fingerprint();
   so.config_fingerprint = fingerprint_;
   so.low_priority_background = config_.background_nice > 0;
@@ -77,6 +75,9 @@ Status Application::Start() {
                       [m] { return static_cast<double>(m->Sizes().items); });
   metrics_.AddGaugeFn("streamrec_model_interactions", "Distinct user-item interactions", {},
                       [m] { return static_cast<double>(m->Sizes().interactions); });
+  metrics_.AddGaugeFn("streamrec_sessions_live",
+                      "Live sessions (explicit and per-user implicit) in the session tracker", {},
+                      [m] { return static_cast<double>(m->Sizes().sessions); });
   consumer_ = std::thread([this] { ConsumerLoop(); });
 
   // HTTP last: it serves what is above.
@@ -171,6 +172,9 @@ std::string Application::InfoJson() {
                 {"items", s.items},
                 {"interactions", s.interactions},
                 {"events_applied", s.events_applied}};
+  j["sessions"] = {{"model", std::string(model_->session_model_name())},
+                   {"live", s.sessions},
+                   {"weight", config_.session.weight}};
   nlohmann::json parts = nlohmann::json::array();
   {
     std::lock_guard l(snapshot_mu_);

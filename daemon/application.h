@@ -32,6 +32,10 @@ class KafkaSource;
 
 namespace streamrec::daemon {
 
+// Version of the layout ModelState writes (state::StateOptions::schema_version); bump on
+// incompatible changes. 2: row records gained the session model's part; kSessions holds sessions.
+inline constexpr uint32_t kStateSchemaVersion = 2;
+
 class ModelState;
 class EventApplier;
 class DaemonService;

@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "models/recommender.h"
+#include "models/session_model.h"
 
 namespace streamrec::daemon {
 namespace {
@@ -75,6 +76,7 @@ Status Config::LoadFile(const std::string& path) {
                                  "admin_token",
                                  "models",
                                  "weights",
+                                 "session",
                                  "seed",
                                  "apply_batch",
                                  "kafka",
@@ -126,6 +128,32 @@ Status Config::LoadFile(const std::string& path) {
     Read(*it, "add_to_cart", &weights.add_to_cart, &errors);
     Read(*it, "purchase", &weights.purchase, &errors);
     Read(*it, "rating", &weights.rating, &errors);
+  }
+  if (auto it = j.find("session"); it != j.end()) {
+    if (!it->is_object()) {
+      errors += "'session' must be an object; ";
+    } else {
+      static const char* kSessionKeys[] = {"model",        "params", "gap_s",   "ttl_s", "max_len",
+                                           "max_sessions", "weight", "ratings", "blend"};
+      for (auto& [key, value] : it->items()) {
+        bool known = false;
+        for (const char* k : kSessionKeys) known = known || key == k;
+        if (!known) errors += "unknown key 'session." + key + "'; ";
+      }
+      Read(*it, "model", &session.model, &errors);
+      Read(*it, "gap_s", &session.gap_s, &errors);
+      Read(*it, "ttl_s", &session.ttl_s, &errors);
+      Read(*it, "max_len", &session.max_len, &errors);
+      Read(*it, "max_sessions", &session.max_sessions, &errors);
+      Read(*it, "weight", &session.weight, &errors);
+      Read(*it, "ratings", &session.ratings, &errors);
+      Read(*it, "blend", &session.blend, &errors);
+      if (auto p = it->find("params"); p != it->end()) {
+        if (Status st = ReadParams(*p, "session.params", &session.params); !st.ok()) {
+          errors += st.message() + "; ";
+        }
+      }
+    }
   }
   if (auto it = j.find("kafka"); it != j.end()) {
     if (Status st = ReadStringMap(*it, "kafka", &kafka.properties); !st.ok()) {
@@ -207,6 +235,18 @@ Status Config::Validate() const {
   for (const auto& [name, params] : {std::pair{"mf", &mf}, {"bpr", &bpr}, {"pop", &pop}}) {
     if (auto m = MakeRecommender(name, *params); !m.ok()) errors += m.status().message() + "; ";
   }
+  if (session.model != "none") {
+    if (auto m = MakeSessionModel(session.model, session.params); !m.ok())
+      errors += "session: " + m.status().message() + "; ";
+  }
+  if (session.blend != "z" && session.blend != "rank")
+    errors += "session.blend must be \"z\" or \"rank\"; ";
+  if (session.gap_s < 1) errors += "session.gap_s must be >= 1; ";
+  if (session.ttl_s < 1) errors += "session.ttl_s must be >= 1; ";
+  if (session.max_len > 1000) errors += "session.max_len must be 0..1000; ";
+  if (session.max_sessions < 1) errors += "session.max_sessions must be >= 1; ";
+  if (!(session.weight >= 0.0 && session.weight <= 1.0))
+    errors += "session.weight must be in [0, 1]; ";
   for (float w :
        {weights.click, weights.view, weights.add_to_cart, weights.purchase, weights.rating}) {
     if (!(w >= 0.0f && w <= 100.0f)) {
@@ -229,6 +269,16 @@ std::string Config::Fingerprint() const {
     ParamMap effective;
     if (!MakeRecommender(name, *params, &effective).ok()) continue;
     os << name << '.' << key << '=' << effective[key] << ';';
+  }
+  // The session model's name and embedding size shape its rows (kUsers/kItems parts, globals).
+  os << "session.model=" << session.model << ';';
+  if (session.model != "none") {
+    ParamMap effective;
+    if (MakeSessionModel(session.model, session.params, &effective).ok()) {
+      if (auto it = effective.find("dim"); it != effective.end()) {
+        os << "session.dim=" << it->second << ';';
+      }
+    }
   }
   std::string s = os.str();
   s.pop_back();

@@ -11,6 +11,7 @@ namespace streamrec::daemon {
 enum HttpRouter::Route : int {
   kRecommend = 0,
   kSimilar,
+  kNext,
   kPopular,
   kPredict,
   kInfo,
@@ -35,6 +36,7 @@ struct RouteInfo {
 constexpr RouteInfo kRoutes[] = {
     {"/v1/recommend", "GET"},
     {"/v1/similar", "GET"},
+    {"/v1/next", "GET"},
     {"/v1/popular", "GET"},
     {"/v1/predict", "GET"},
     {"/v1/info", "GET"},
@@ -483,6 +485,20 @@ HttpResponse HttpRouter::Dispatch(Route route, std::string_view query, std::stri
       AppendJsonString(*item, &body);
       body += ",\"items\":";
       AppendItems(body, *similar);
+      body += '}';
+      return JsonOk(std::move(body));
+    }
+    case kNext: {
+      Result<std::string> item = RequiredId(params, "item", max_id);
+      if (!item.ok()) return ErrorFromStatus(item.status());
+      Result<uint32_t> k = ParseK(params);
+      if (!k.ok()) return ErrorFromStatus(k.status());
+      Result<std::vector<ScoredId>> next = service_.Next(*item, *k);
+      if (!next.ok()) return ErrorFromStatus(next.status());
+      std::string body = "{\"item\":";
+      AppendJsonString(*item, &body);
+      body += ",\"items\":";
+      AppendItems(body, *next);
       body += '}';
       return JsonOk(std::move(body));
     }

@@ -5,7 +5,9 @@
 //
 // Routes (errors are {"error":{"code":N,"message":"..."}} with status N):
 //   GET    /v1/recommend?user=ID&k=10[&session=ID][&exclude_seen=true][&explore=N]
+//            (user or session or both; session only = an anonymous session)
 //   GET    /v1/similar?item=ID&k=10        GET /v1/popular?k=10
+//   GET    /v1/next?item=ID&k=10           (what sessions click after ID; 404 unknown item)
 //   GET    /v1/predict?user=ID&item=ID     GET /v1/info
 //   POST   /v1/events   (application/json array or application/x-ndjson)
 //            200 {"accepted":N,"rejected":[{"index":i,"reason":"..."}]} when something was
@@ -68,7 +70,7 @@ class HttpRouter final : public HttpHandler {
 
  private:
   enum Route : int;
-  static constexpr size_t kNumRoutes = 13;
+  static constexpr size_t kNumRoutes = 14;
   static constexpr size_t kNumCachedCodes = 10;
 
   HttpResponse Dispatch(Route route, std::string_view query, std::string_view path_param,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <mutex>
 #include <shared_mutex>
 
@@ -21,6 +22,9 @@ namespace model_key {
 constexpr std::string_view kEventsApplied = "events_applied";
 }  // namespace model_key
 
+// kModel key of the session model's globals (apart from the Recommenders' names).
+std::string SessionModelKey(std::string_view name) { return "session." + std::string(name); }
+
 std::string IdKey(char kind, uint32_t index) {
   std::string k(1, kind);
   state::AppendIndexKey(index, &k);
@@ -34,11 +38,58 @@ void MergeUnique(std::vector<uint32_t>* all, std::vector<uint32_t>* out) {
   out->swap(*all);
 }
 
-// Per-thread scratch of the readers: one score per item.
+// Per-thread scratch of the readers: one score per item (two lists for blends).
 std::vector<float>& Scratch(size_t n) {
   thread_local std::vector<float> scores;
   scores.resize(n);
   return scores;
+}
+std::vector<float>& Scratch2(size_t n) {
+  thread_local std::vector<float> scores;
+  scores.resize(n);
+  return scores;
+}
+
+// Replaces every score by its rank percentile in (0, 1] (1 = the best); kExcludedScore stays.
+void RankPercentiles(std::vector<float>& scores) {
+  thread_local std::vector<uint32_t> order;
+  order.clear();
+  for (uint32_t i = 0; i < scores.size(); ++i) {
+    if (scores[i] != kExcludedScore) order.push_back(i);
+  }
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return scores[a] != scores[b] ? scores[a] < scores[b] : a > b;
+  });
+  const float n = static_cast<float>(order.size());
+  for (size_t r = 0; r < order.size(); ++r) scores[order[r]] = static_cast<float>(r + 1) / n;
+}
+
+// Salt of the session model's seeds (its draws stay independent of BPR's for the same event).
+constexpr uint64_t kSessionSeedSalt = 0x5e55105;
+
+// Mean and standard deviation of the scores that are not kExcludedScore, and their minimum.
+struct ScoreStats {
+  float mean = 0.0f, inv_std = 1.0f, min = 0.0f;
+};
+ScoreStats Stats(const std::vector<float>& scores) {
+  double sum = 0.0, sum2 = 0.0;
+  float lo = std::numeric_limits<float>::infinity();
+  size_t n = 0;
+  for (float x : scores) {
+    if (x == kExcludedScore) continue;
+    sum += x;
+    sum2 += static_cast<double>(x) * x;
+    lo = std::min(lo, x);
+    ++n;
+  }
+  ScoreStats st;
+  if (n == 0) return st;
+  const double mean = sum / static_cast<double>(n);
+  const double var = std::max(0.0, sum2 / static_cast<double>(n) - mean * mean);
+  st.mean = static_cast<float>(mean);
+  st.inv_std = var > 1e-12 ? static_cast<float>(1.0 / std::sqrt(var)) : 1.0f;
+  st.min = lo;
+  return st;
 }
 
 }  // namespace
@@ -50,17 +101,29 @@ Result<std::unique_ptr<ModelState>> ModelState::Create(const Config& config) {
   STREAMREC_RETURN_IF_ERROR(mf.Apply(config.mf));
   STREAMREC_RETURN_IF_ERROR(bpr.Apply(config.bpr));
   STREAMREC_RETURN_IF_ERROR(pop.Apply(config.pop));
-  return std::unique_ptr<ModelState>(new ModelState(config, std::make_unique<BiasedMF>(mf),
-                                                    std::make_unique<BPR>(bpr),
-                                                    std::make_unique<Popularity>(pop)));
+  auto sessions = SessionState::Create(config.session);
+  if (!sessions.ok()) return sessions.status();
+  return std::unique_ptr<ModelState>(
+      new ModelState(config, std::make_unique<BiasedMF>(mf), std::make_unique<BPR>(bpr),
+                     std::make_unique<Popularity>(pop), std::move(*sessions)));
 }
 
 ModelState::ModelState(const Config& config, std::unique_ptr<BiasedMF> mf, std::unique_ptr<BPR> bpr,
-                       std::unique_ptr<Popularity> pop)
-    : config_(config), mf_(std::move(mf)), bpr_(std::move(bpr)), pop_(std::move(pop)) {}
+                       std::unique_ptr<Popularity> pop, std::unique_ptr<SessionState> sessions)
+    : config_(config),
+      mf_(std::move(mf)),
+      bpr_(std::move(bpr)),
+      pop_(std::move(pop)),
+      sessions_(std::move(sessions)) {}
+
+std::string_view ModelState::session_model_name() const {
+  return sessions_->model() ? sessions_->model()->name() : std::string_view("none");
+}
 
 void ModelState::Apply(const EventView& e, double ts_seconds, uint64_t seed) {
   ++events_applied_;
+  // Event time drives session expiry (deterministic under replay).
+  sessions_->AdvanceTime(static_cast<int64_t>(ts_seconds));
   switch (e.type) {
     case EventType::kRating:
     case EventType::kClick:
@@ -80,6 +143,9 @@ void ModelState::Apply(const EventView& e, double ts_seconds, uint64_t seed) {
         pop_->Add(x.item, x.weight, ts_seconds);
       }
       if (history_.Add(x.user, x.item)) dirty_history_.Mark(x.user);
+      if (!x.is_rating || config_.session.ratings) {
+        sessions_->Observe(x.user, e.session, x.item, SeedFor(seed, kSessionSeedSalt));
+      }
       break;
     }
     case EventType::kItem:
@@ -91,6 +157,7 @@ void ModelState::Apply(const EventView& e, double ts_seconds, uint64_t seed) {
       const UserIndex u = users_.Find(e.user);
       if (u == kNoIndex) break;
       for (Recommender* m : Models()) m->ForgetUser(u);
+      sessions_->ForgetUser(u);
       history_.Clear(u);
       dirty_history_.Mark(u);
       users_.Erase(e.user);
@@ -115,9 +182,11 @@ void ModelState::AppendCheckpoint(state::WriteBatch* batch) {
   items_saved_ = items_.size();
 
   // Model rows: one record per row holding every model's part, length-prefixed, in Models()
-  // order; a model without that row contributes an empty part.
+  // order, then the session model's part; a model without that row contributes an empty part.
+  SessionModel* const sm = sessions_->model();
   std::vector<uint32_t> all_users, all_items, users, items;
   for (Recommender* m : Models()) m->TakeDirty(&all_users, &all_items);
+  if (sm != nullptr) sm->TakeDirty(&all_users, &all_items);
   MergeUnique(&all_users, &users);
   MergeUnique(&all_items, &items);
   std::string value, part;
@@ -130,13 +199,17 @@ void ModelState::AppendCheckpoint(state::WriteBatch* batch) {
       save(m, &pw);
       w.PutString(part);
     }
+    part.clear();
+    ByteWriter pw(&part);
+    if (sm != nullptr) save(sm, &pw);
+    w.PutString(part);
   };
   for (UserIndex u : users) {
-    record([u](Recommender* m, ByteWriter* w) { m->SaveUserRow(u, w); });
+    record([u](auto* m, ByteWriter* w) { m->SaveUserRow(u, w); });
     batch->Put(Family::kUsers, state::IndexKey(u), value);
   }
   for (ItemIndex i : items) {
-    record([i](Recommender* m, ByteWriter* w) { m->SaveItemRow(i, w); });
+    record([i](auto* m, ByteWriter* w) { m->SaveItemRow(i, w); });
     batch->Put(Family::kItems, state::IndexKey(i), value);
   }
 
@@ -160,6 +233,13 @@ void ModelState::AppendCheckpoint(state::WriteBatch* batch) {
     m->SaveGlobals(&w);
     batch->Put(Family::kModel, m->name(), value);
   }
+  if (sm != nullptr) {
+    value.clear();
+    ByteWriter w(&value);
+    sm->SaveGlobals(&w);
+    batch->Put(Family::kModel, SessionModelKey(sm->name()), value);
+  }
+  sessions_->AppendSessions(batch);
   value.clear();
   ByteWriter(&value).PutU64(events_applied_);
   batch->Put(Family::kModel, model_key::kEventsApplied, value);
@@ -195,6 +275,16 @@ Status ModelState::Restore(const state::StateReader& store) {
     ByteReader r(value);
     STREAMREC_RETURN_IF_ERROR(m->LoadGlobals(&r));
   }
+  SessionModel* const sm = sessions_->model();
+  if (sm != nullptr) {
+    std::string value;
+    Status st = store.Get(Family::kModel, SessionModelKey(sm->name()), &value);
+    if (!st.IsNotFound()) {
+      STREAMREC_RETURN_IF_ERROR(st);
+      ByteReader r(value);
+      STREAMREC_RETURN_IF_ERROR(sm->LoadGlobals(&r));
+    }
+  }
   // Rows.
   for (auto [family, is_user] : {std::pair{Family::kUsers, true}, {Family::kItems, false}}) {
     STREAMREC_RETURN_IF_ERROR(store.ForEach(
@@ -209,6 +299,13 @@ Status ModelState::Restore(const state::StateReader& store) {
             if (part.empty()) continue;
             ByteReader pr(part);
             Status st = is_user ? m->LoadUserRow(index, &pr) : m->LoadItemRow(index, &pr);
+            if (!st.ok()) return fail(st);
+          }
+          std::string part;
+          if (!r.GetString(&part)) return fail(Status::Corruption("rows: truncated record"));
+          if (!part.empty() && sm != nullptr) {
+            ByteReader pr(part);
+            Status st = is_user ? sm->LoadUserRow(index, &pr) : sm->LoadItemRow(index, &pr);
             if (!st.ok()) return fail(st);
           }
           return true;
@@ -229,9 +326,11 @@ Status ModelState::Restore(const state::StateReader& store) {
   if (store.Get(Family::kModel, model_key::kEventsApplied, &applied).ok()) {
     ByteReader(applied).GetU64(&events_applied_);
   }
+  STREAMREC_RETURN_IF_ERROR(sessions_->Restore(store));
   // Nothing restored is dirty.
   std::vector<uint32_t> discard_u, discard_i;
   for (Recommender* m : Models()) m->TakeDirty(&discard_u, &discard_i);
+  if (sm != nullptr) sm->TakeDirty(&discard_u, &discard_i);
   users_saved_ = users_.size();
   items_saved_ = items_.size();
   return Status::Ok();
@@ -246,22 +345,93 @@ void ModelState::Collect(std::vector<float>& scores, uint32_t k, const char* sou
   for (const ScoredItem& s : top) out->push_back({items_.Name(s.index), s.score, source});
 }
 
-void ModelState::Recommend(const std::string& user, uint32_t k, bool exclude_seen,
-                           std::vector<ScoredId>* out) const {
+void ModelState::Recommend(std::string_view user, std::string_view session, uint32_t k,
+                           bool exclude_seen, std::vector<ScoredId>* out) const {
   std::shared_lock l(lock_);
   std::vector<float>& scores = Scratch(items_.size());
-  const UserIndex u = users_.Find(user);
+  const UserIndex u = user.empty() ? kNoIndex : users_.Find(user);
+  const bool has_bpr = u != kNoIndex && u < bpr_->users().rows();
+  const SessionModel* sm = sessions_->model();
+  std::span<const ItemIndex> recent;
+  if (sm != nullptr) {
+    recent = !session.empty() ? sessions_->ExplicitRecent(session)
+             : u != kNoIndex  ? sessions_->ImplicitRecent(u)
+                              : std::span<const ItemIndex>();
+  }
   const char* source = "popular";
-  if (u != kNoIndex && u < bpr_->users().rows()) {
+  if (!recent.empty()) {
+    sm->ScoreNext(u == kNoIndex ? kNoUser : u, recent, scores);
+    source = "session";
+  } else if (has_bpr) {
     bpr_->ScoreItems(u, history_, scores);
     source = "bpr";
   } else {
     pop_->ScoreItems(0, history_, scores);
   }
-  if (exclude_seen && u != kNoIndex) {
-    for (ItemIndex i : history_.Items(u)) scores[i] = kExcludedScore;
+  auto exclude = [&](std::vector<float>& v) {
+    if (!exclude_seen) return;
+    if (u != kNoIndex) {
+      for (ItemIndex i : history_.Items(u)) v[i] = kExcludedScore;
+    }
+    for (ItemIndex i : recent) {
+      if (i < v.size()) v[i] = kExcludedScore;
+    }
+  };
+  if (recent.empty() || !has_bpr) {
+    exclude(scores);
+    Collect(scores, k, source, out);
+    return;
   }
-  Collect(scores, k, source, out);
+  // Blend: z-scores of both (of their rank percentiles with blend "rank") over the items each
+  // can score (see the header); the session score of an item the session model cannot score
+  // (newer than its tables) counts as its lowest.
+  std::vector<float>& dominant = Scratch2(items_.size());
+  {
+    thread_local std::vector<float> long_term;
+    long_term.resize(items_.size());
+    bpr_->ScoreItems(u, history_, long_term);
+    const float ws = static_cast<float>(config_.session.weight);
+    const float wb = 1.0f - ws;
+    if (config_.session.blend == "rank") {
+      RankPercentiles(scores);
+      RankPercentiles(long_term);
+    }
+    const ScoreStats zs = Stats(scores);
+    const ScoreStats zb = Stats(long_term);
+    for (size_t i = 0; i < scores.size(); ++i) {
+      if (long_term[i] == kExcludedScore) {
+        scores[i] = kExcludedScore;
+        continue;
+      }
+      const float s = scores[i] == kExcludedScore ? zs.min : scores[i];
+      const float cs = ws * (s - zs.mean) * zs.inv_std;
+      const float cb = wb * (long_term[i] - zb.mean) * zb.inv_std;
+      scores[i] = cs + cb;
+      dominant[i] = cs > cb ? 1.0f : 0.0f;  // which part dominated, for the source
+    }
+  }
+  exclude(scores);
+  thread_local std::vector<ScoredItem> top;
+  TopK(scores, k, &top);
+  out->clear();
+  out->reserve(top.size());
+  for (const ScoredItem& s : top) {
+    out->push_back({items_.Name(s.index), s.score, dominant[s.index] > 0.5f ? "session" : "bpr"});
+  }
+}
+
+Status ModelState::Next(const std::string& item, uint32_t k, std::vector<ScoredId>* out) const {
+  std::shared_lock l(lock_);
+  const SessionModel* sm = sessions_->model();
+  if (sm == nullptr) return Status::Unavailable("no session model configured (session.model)");
+  const ItemIndex i = items_.Find(item);
+  if (i == kNoIndex) return Status::NotFound("unknown item '" + item + "'");
+  std::vector<float>& scores = Scratch(items_.size());
+  const ItemIndex recent[] = {i};
+  sm->ScoreNext(kNoUser, recent, scores);
+  scores[i] = kExcludedScore;
+  Collect(scores, k, "session", out);
+  return Status::Ok();
 }
 
 Status ModelState::Similar(const std::string& item, uint32_t k, std::vector<ScoredId>* out) const {
@@ -302,7 +472,7 @@ PredictResult ModelState::Predict(const std::string& user, const std::string& it
 
 ModelSizes ModelState::Sizes() const {
   std::shared_lock l(lock_);
-  return {users_.live(), items_.live(), history_.total(), events_applied_};
+  return {users_.live(), items_.live(), history_.total(), events_applied_, sessions_->live()};
 }
 
 }  // namespace streamrec::daemon

@@ -1,5 +1,6 @@
 // ModelState: the live, in-memory model of the daemon (the hot copy): id maps, user histories,
-// MF (ratings), BPR (ranking) and decayed popularity (cold users, /v1/popular). It applies
+// MF (ratings), BPR (ranking), decayed popularity (cold users, /v1/popular), and the sessions
+// with their session model (session_state.h: /v1/recommend?session=, /v1/next). It applies
 // decoded events, answers scoring queries, and moves itself to and from the state store
 // (dirty rows, ids, histories and globals; offsets are the applier's).
 //
@@ -21,6 +22,7 @@
 #include "daemon/config.h"
 #include "daemon/recommend_service.h"
 #include "daemon/rw_lock.h"
+#include "daemon/session_state.h"
 #include "models/bpr.h"
 #include "models/dirty_set.h"
 #include "models/mf.h"
@@ -36,6 +38,7 @@ struct ModelSizes {
   uint64_t items = 0;
   uint64_t interactions = 0;
   uint64_t events_applied = 0;
+  uint64_t sessions = 0;  // live sessions
 };
 
 class ModelState {
@@ -58,7 +61,24 @@ class ModelState {
   // --- readers (any thread; they lock shared) --------------------------------------------------
   // Top-k for `user` (BPR; popularity for an unknown user), seen items excluded on request.
   void Recommend(const std::string& user, uint32_t k, bool exclude_seen,
+                 std::vector<ScoredId>* out) const {
+    Recommend(user, {}, k, exclude_seen, out);
+  }
+  // Session-aware top-k. The session is `session` (explicit id) or, when empty, the user's live
+  // implicit session. With a known user and a live session: the blend
+  //   weight * z(session score) + (1 - weight) * z(BPR score)
+  // (z-scores over the catalog, so neither scale dominates), each item's source "session" when
+  // the session term is the larger part of its blended score, else "bpr". With only one of the
+  // two: that one alone ("session" or "bpr"); neither: popularity. exclude_seen also excludes
+  // the session's own items. `user` may be empty (anonymous session).
+  void Recommend(std::string_view user, std::string_view session, uint32_t k, bool exclude_seen,
                  std::vector<ScoredId>* out) const;
+  // "People who viewed `item` viewed next": the session model's scores after the one-item
+  // session [item], the item itself excluded. NotFound for an unknown item, Unavailable when no
+  // session model is configured.
+  Status Next(const std::string& item, uint32_t k, std::vector<ScoredId>* out) const;
+  // Name of the session model; "none" when disabled.
+  std::string_view session_model_name() const;
   // Items closest to `item` by cosine of BPR item embeddings; NotFound for an unknown item.
   Status Similar(const std::string& item, uint32_t k, std::vector<ScoredId>* out) const;
   void Popular(uint32_t k, std::vector<ScoredId>* out) const;
@@ -67,7 +87,7 @@ class ModelState {
 
  private:
   explicit ModelState(const Config& config, std::unique_ptr<BiasedMF> mf, std::unique_ptr<BPR> bpr,
-                      std::unique_ptr<Popularity> pop);
+                      std::unique_ptr<Popularity> pop, std::unique_ptr<SessionState> sessions);
   // Fills *out from the top-k of `scores`. REQUIRES: shared lock held.
   void Collect(std::vector<float>& scores, uint32_t k, const char* source,
                std::vector<ScoredId>* out) const;
@@ -82,6 +102,7 @@ class ModelState {
   std::unique_ptr<BiasedMF> mf_;
   std::unique_ptr<BPR> bpr_;
   std::unique_ptr<Popularity> pop_;
+  std::unique_ptr<SessionState> sessions_;  // its model (may be null) persists with the rows
   uint64_t events_applied_ = 0;
   // Writer-only bookkeeping for checkpoints.
   uint32_t users_saved_ = 0;  // ids [0, users_saved_) are in the store

@@ -21,7 +21,8 @@ struct RecommendRequest {
   std::string user;
   // Items wanted, 1..1000 (the router enforces the bounds).
   uint32_t k = 10;
-  // Optional session id (session-aware models, later).
+  // Optional explicit session id: its items are blended in (session model). Empty = the
+  // user's live implicit session, if any. `user` may be empty when `session` is not.
   std::string session;
   // Leave out items the user has interacted with.
   bool exclude_seen = true;
@@ -63,6 +64,9 @@ class RecommendService {
   virtual Result<Recommendation> Recommend(const RecommendRequest& request) = 0;
   // Items most similar to `item` (NotFound for an unknown item).
   virtual Result<std::vector<ScoredId>> Similar(const std::string& item, uint32_t k) = 0;
+  // "People who viewed `item` viewed next": the session model's next items after `item`
+  // (NotFound for an unknown item; Unavailable when no session model is configured).
+  virtual Result<std::vector<ScoredId>> Next(const std::string& item, uint32_t k) = 0;
   // Trending items (decayed popularity).
   virtual std::vector<ScoredId> Popular(uint32_t k) = 0;
   // Predicted rating of (user, item).

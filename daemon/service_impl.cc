@@ -52,13 +52,17 @@ Result<Recommendation> DaemonService::Recommend(const RecommendRequest& request)
   Recommendation rec;
   rec.user = request.user;
   rec.rec_id = NextRecId();
-  model_->Recommend(request.user, request.k, request.exclude_seen, &rec.items);
+  model_->Recommend(request.user, request.session, request.k, request.exclude_seen, &rec.items);
   served_->Inc();
   // Log what was served, best effort: a full producer queue drops the log line, not the answer.
   std::string payload = "{\"type\":\"served\",\"rec_id\":";
   AppendJsonString(rec.rec_id, &payload);
   payload += ",\"user\":";
   AppendJsonString(rec.user, &payload);
+  if (!request.session.empty()) {
+    payload += ",\"session\":";
+    AppendJsonString(request.session, &payload);
+  }
   payload += ",\"ts\":";
   AppendNumber(NowSeconds(), &payload);
   payload += ",\"items\":[";
@@ -71,14 +75,20 @@ Result<Recommendation> DaemonService::Recommend(const RecommendRequest& request)
     payload += ",\"source\":\"" + rec.items[i].source + "\"}";
   }
   payload += "]}";
-  if (!producer_->Produce(config_.kafka.served_topic, rec.user, payload).ok())
-    served_dropped_->Inc();
+  const std::string& key = rec.user.empty() ? request.session : rec.user;
+  if (!producer_->Produce(config_.kafka.served_topic, key, payload).ok()) served_dropped_->Inc();
   return rec;
 }
 
 Result<std::vector<ScoredId>> DaemonService::Similar(const std::string& item, uint32_t k) {
   std::vector<ScoredId> out;
   STREAMREC_RETURN_IF_ERROR(model_->Similar(item, k, &out));
+  return out;
+}
+
+Result<std::vector<ScoredId>> DaemonService::Next(const std::string& item, uint32_t k) {
+  std::vector<ScoredId> out;
+  STREAMREC_RETURN_IF_ERROR(model_->Next(item, k, &out));
   return out;
 }
 

@@ -29,6 +29,7 @@ class DaemonService final : public RecommendService {
 
   Result<Recommendation> Recommend(const RecommendRequest& request) override;
   Result<std::vector<ScoredId>> Similar(const std::string& item, uint32_t k) override;
+  Result<std::vector<ScoredId>> Next(const std::string& item, uint32_t k) override;
   std::vector<ScoredId> Popular(uint32_t k) override;
   Result<PredictResult> Predict(const std::string& user, const std::string& item) override;
   Result<PostEventsResult> PostEvents(std::string_view body) override;

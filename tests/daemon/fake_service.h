@@ -6,6 +6,8 @@
 //              exclude_seen=false appends "+seen" to the rec_id. User "unavailable" -> Unavailable,
 //              user "throw" -> throws std::runtime_error.
 //   Similar:   k items "<item>~<n>"; item "missing" -> NotFound.
+//   Next:      k items "<item>>n<n>" with source "session"; item "missing" -> NotFound, item
+//              "nomodel" -> Unavailable.
 //   Popular:   k items "pop<n>" with score 1/(n+1).
 //   Predict:   rating = len(user) + len(item) / 10, known unless item == "cold".
 //   PostEvents: counts '{' characters; an event containing "bad" is rejected with reason
@@ -60,6 +62,17 @@ class FakeRecommendService final : public RecommendService {
     std::vector<ScoredId> out;
     for (uint32_t n = 0; n < k; ++n) {
       out.push_back({item + "~" + std::to_string(n), 1.0f - 0.01f * static_cast<float>(n), "bpr"});
+    }
+    return out;
+  }
+
+  Result<std::vector<ScoredId>> Next(const std::string& item, uint32_t k) override {
+    if (item == "missing") return Status::NotFound("unknown item 'missing'");
+    if (item == "nomodel") return Status::Unavailable("no session model configured");
+    std::vector<ScoredId> out;
+    for (uint32_t n = 0; n < k; ++n) {
+      out.push_back(
+          {item + ">n" + std::to_string(n), 1.0f - 0.01f * static_cast<float>(n), "session"});
     }
     return out;
   }

@@ -94,6 +94,18 @@ TEST_CASE("http router: recommend options reach the service", "[http][router]") 
     CHECK(j["items"][0]["item"] == "s1-i0");
     CHECK(j["items"][0]["source"] == "session");
   }
+  SECTION("user and session together reach the service") {
+    const json j = Parse(f.Get("/v1/recommend?user=u3&session=abc&k=2"));
+    CHECK(j["user"] == "u3");
+    std::lock_guard<std::mutex> lock(f.svc.mu);
+    CHECK(f.svc.last_request.user == "u3");
+    CHECK(f.svc.last_request.session == "abc");
+  }
+  SECTION("an empty session parameter is no session") {
+    CHECK(f.Get("/v1/recommend?user=u3&session=").status == 200);
+    std::lock_guard<std::mutex> lock(f.svc.mu);
+    CHECK(f.svc.last_request.session.empty());
+  }
   SECTION("k=1000 is the upper bound") {
     const json j = Parse(f.Get("/v1/recommend?user=u1&k=1000"));
     CHECK(j["items"].size() == 1000);
@@ -134,6 +146,21 @@ TEST_CASE("http router: similar, popular, predict, info", "[http][router]") {
     REQUIRE(res.status == 200);
     CHECK(Parse(res)["model"]["items"] == 42);
   }
+}
+
+TEST_CASE("http router: next items after an item", "[http][router]") {
+  RouterFixture f;
+  const HttpResponse res = f.Get("/v1/next?item=m%207&k=3");
+  REQUIRE(res.status == 200);
+  const json j = Parse(res);
+  CHECK(j["item"] == "m 7");
+  REQUIRE(j["items"].size() == 3);
+  CHECK(j["items"][0]["item"] == "m 7>n0");
+  CHECK(j["items"][2]["score"].get<double>() == Approx(0.98));
+  CHECK(j["items"][0]["source"] == "session");
+  CHECK(Parse(f.Get("/v1/next?item=m1"))["items"].size() == 10);
+  // Metrics label the route by its pattern.
+  CHECK_THAT(f.metrics.RenderPrometheus(), Catch::Contains("route=\"/v1/next\""));
 }
 
 TEST_CASE("http router: health, readiness, metrics, dashboard", "[http][router]") {
@@ -293,6 +320,17 @@ TEST_CASE("http router: bad inputs", "[http][router]") {
       {"GET", "/v1/predict?user=u1", 400, "'item'"},
       {"GET", "/v1/predict?item=m1", 400, "'user'"},
       {"GET", "/v1/similar?item=missing", 404, "unknown item"},
+      {"GET", "/v1/next", 400, "'item'"},
+      {"GET", "/v1/next?item=", 400, "'item'"},
+      {"GET", "/v1/next?item=m1&k=0", 400, "'k'"},
+      {"GET", "/v1/next?item=m1&k=1001", 400, "'k'"},
+      {"GET", "/v1/next?item=%C3%28", 400, "UTF-8"},
+      {"GET", "/v1/next?item=" + std::string(257, 'x'), 400, "longer than 256"},
+      {"GET", "/v1/next?item=missing", 404, "unknown item"},
+      {"GET", "/v1/next?item=nomodel", 503, "no session model"},
+      {"POST", "/v1/next?item=m1", 405, "not allowed"},
+      {"GET", "/v1/recommend?session=" + std::string(257, 's'), 400, "longer than 256"},
+      {"GET", "/v1/recommend?session=&k=3", 400, "'user'"},
       {"GET", "/v1/recommend?user=unavailable", 503, "model not loaded"},
       {"GET", "/v1/recommend?user=throw", 500, "boom"},
   };

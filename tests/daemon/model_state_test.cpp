@@ -145,7 +145,8 @@ TEST_CASE("ModelState: recommendations exclude seen items and learn clusters", "
   REQUIRE(rec.size() == 10);
   int in_cluster = 0;
   for (const auto& r : rec) {
-    CHECK(r.source == "bpr");
+    // The users' clicks are seconds apart: each has a live implicit session, blended in.
+    CHECK((r.source == "bpr" || r.source == "session"));
     in_cluster += std::stoi(r.item.substr(1)) % 4 == 1;
   }
   CHECK(in_cluster >= 8);
@@ -186,8 +187,16 @@ TEST_CASE("ModelState: forget_user erases the user and survives a checkpoint", "
 }
 
 TEST_CASE("ModelState: readers score while the writer applies (run under TSan)", "[model_state]") {
-  const Stream s = MakeStream(30000, 5);
-  auto m = Make();
+  Stream s = MakeStream(30000, 5);
+  // A third of the events in explicit sessions, so the writer interns session ids too.
+  for (size_t i = 0; i < s.json.size(); i += 3) {
+    s.json[i].insert(s.json[i].size() - 1, ",\"session\":\"s" + std::to_string(i / 30 % 50) + "\"");
+  }
+  Config config;
+  config.session.ttl_s = 600;
+  auto made = ModelState::Create(config);
+  REQUIRE(made.ok());
+  auto m = std::move(*made);
   ApplyAll(*m, s, 0, 1000);
   std::atomic<bool> done{false};
   std::atomic<uint64_t> reads{0};
@@ -204,6 +213,8 @@ TEST_CASE("ModelState: readers score while the writer applies (run under TSan)",
         m->Popular(5, &out);
         m->Similar("m" + std::to_string(rng.Uniform(200)), 5, &out).IgnoreError();
         m->Predict(user, "m1");
+        m->Recommend("", "s" + std::to_string(rng.Uniform(50)), 5, true, &out);
+        m->Next("m" + std::to_string(rng.Uniform(200)), 5, &out).IgnoreError();
         m->Sizes();
         reads.fetch_add(1);
       }
@@ -212,11 +223,21 @@ TEST_CASE("ModelState: readers score while the writer applies (run under TSan)",
   // The writer applies in locked runs, as the EventApplier does.
   EventDecoder decoder;
   EventView e;
-  for (size_t begin = 1000; begin < s.json.size(); begin += 256) {
-    std::unique_lock l(m->lock());
-    for (size_t i = begin; i < std::min(s.json.size(), begin + 256); ++i) {
-      REQUIRE(decoder.Decode(s.json[i], &e).ok());
-      m->Apply(e, e.ts_seconds, i);
+  // Checkpoints run on the writer thread without the lock, as the EventApplier's do; sessions
+  // expire (TTL 10 minutes) so explicit ids are dropped and reused meanwhile.
+  state::MemStore store;
+  for (size_t begin = 1000, run = 0; begin < s.json.size(); begin += 256, ++run) {
+    {
+      std::unique_lock l(m->lock());
+      for (size_t i = begin; i < std::min(s.json.size(), begin + 256); ++i) {
+        REQUIRE(decoder.Decode(s.json[i], &e).ok());
+        m->Apply(e, e.ts_seconds, i);
+      }
+    }
+    if (run % 4 == 0) {
+      state::WriteBatch batch;
+      m->AppendCheckpoint(&batch);
+      REQUIRE(store.Write(batch).ok());
     }
   }
   done = true;

@@ -218,7 +218,8 @@ TEST_CASE("serve: applies events, dead-letters malformed ones with reasons, answ
   CHECK(!rec["rec_id"].get<std::string>().empty());
   for (const auto& it : rec["items"]) {
     CHECK(seen["u7"].count(it["item"].get<std::string>()) == 0);
-    CHECK(it["source"] == "bpr");
+    // Clicks a second apart: u7 has a live implicit session, blended with BPR.
+    CHECK((it["source"] == "bpr" || it["source"] == "session"));
   }
   // The planted clusters are learned: most recommendations are in u7's cluster (7 % 4 = 3).
   int in_cluster = 0;
@@ -259,7 +260,7 @@ TEST_CASE("serve: applies events, dead-letters malformed ones with reasons, answ
   CHECK(posted["rejected"].size() == 1);
   CHECK(WaitFor([&] { return d.Applied() == events.size() + 2; }, 10000));
   rec = d.Get("/v1/recommend?user=new-user&k=10", &status);
-  CHECK(rec["items"][0]["source"] == "bpr");
+  CHECK(rec["items"][0]["source"] != "popular");  // known now: BPR blended with its session
   for (const auto& it : rec["items"]) CHECK(it["item"] != "m3");
 
   // An event produced with kcat (a client that is not ours) is applied and changes the answer:
@@ -327,6 +328,95 @@ TEST_CASE("serve: kill -9 mid-ingest twice, then the state equals an uninterrupt
   CHECK(crashed["offsets_total"] == clean["offsets_total"]);
   CHECK(crashed["checksum"] == clean["checksum"]);
   CHECK(crashed["keys"] == clean["keys"]);
+}
+
+// Planted session order: 20 chains m[3c] -> m[3c+1] -> m[3c+2], one chain a session, sessions
+// 1000 s apart; even sessions carry an explicit id "s<n>", odd ones are the user's implicit one.
+// Ends with the query sessions: explicit "q" and user "uq"'s implicit one, both holding m0.
+std::vector<Event> MakeSessionEvents(size_t sessions, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<Event> out;
+  int64_t ts = 1'700'000'000;
+  auto add = [&](const std::string& user, const std::string& item, int64_t t,
+                 const std::string& session) {
+    Event e;
+    e.user = user;
+    e.item = item;
+    e.payload = "{\"type\":\"click\",\"user\":\"" + user + "\",\"item\":\"" + item +
+                "\",\"ts\":" + std::to_string(t) +
+                (session.empty() ? "" : ",\"session\":\"" + session + "\"") + "}";
+    out.push_back(std::move(e));
+  };
+  for (size_t n = 0; n < sessions; ++n) {
+    const std::string user = "u" + std::to_string(rng.Uniform(100));
+    const uint32_t chain = rng.Uniform(20);
+    for (uint32_t step = 0; step < 3; ++step) {
+      add(user, "m" + std::to_string(chain * 3 + step), ts + step,
+          n % 2 == 0 ? "s" + std::to_string(n) : "");
+    }
+    ts += 1000;
+  }
+  add("u-anon", "m0", ts + 5000, "q");
+  add("uq", "m0", ts + 5000, "");
+  return out;
+}
+
+TEST_CASE("serve: session-aware answers, /v1/next, and both survive kill -9", "[integration]") {
+  TempDir dir;
+  Broker broker(1);
+  const auto events = MakeSessionEvents(2000, 4);
+  for (const Event& e : events) broker.Produce(e.user, e.payload);
+  broker.Flush();
+  const std::string config = dir.path() + "/config.json";
+  std::ofstream(config) << "{\"checkpoint_interval_ms\": 20}";
+  const std::string brokers = broker.broker->bootstrap_servers();
+
+  Daemon d;
+  d.Start(brokers, dir.path() + "/state", "g", dir.path(), {"--config", config});
+  REQUIRE(WaitFor([&] { return d.Applied() == events.size(); }, 60000));
+  int status = 0;
+  const std::vector<std::string> queries = {
+      "/v1/recommend?session=q&k=5", "/v1/recommend?user=uq&k=5",
+      "/v1/recommend?user=u3&session=q&k=5", "/v1/next?item=m1&k=5", "/v1/next?item=m30&k=5"};
+  std::vector<json> before;
+  for (const std::string& q : queries) {
+    json j = d.Get(q, &status);
+    INFO(q << " -> " << j.dump());
+    REQUIRE(status == 200);
+    REQUIRE(j["items"].size() == 5);
+    j.erase("rec_id");
+    before.push_back(j);
+  }
+  CHECK(before[0]["items"][0]["item"] == "m1");
+  CHECK(before[0]["items"][0]["source"] == "session");
+  CHECK(before[1]["items"][0]["item"] == "m1");
+  CHECK(before[2]["items"][0]["item"] == "m1");
+  CHECK(before[3]["items"][0]["item"] == "m2");
+  CHECK(before[4]["items"][0]["item"] == "m31");
+  // Unknown session: popularity; unknown item: 404 JSON; bad parameter: 400 JSON.
+  CHECK(d.Get("/v1/recommend?session=nope&k=3", &status)["items"][0]["source"] == "popular");
+  CHECK(d.Get("/v1/next?item=no-such", &status).contains("error"));
+  CHECK(status == 404);
+  CHECK(d.Get("/v1/next?item=m1&k=0", &status).contains("error"));
+  CHECK(status == 400);
+  // /v1/info and /metrics report the sessions.
+  const json info = d.Get("/v1/info", &status);
+  CHECK(info["sessions"]["model"] == "fpmc");
+  CHECK(info["sessions"]["live"].get<uint64_t>() > 0);
+  CHECK(Sample(d.Metrics(), "streamrec_sessions_live") > 0);
+
+  // kill -9 once everything is applied (checkpoints every 20 ms: some may be lost, replayed).
+  d.child->Signal(SIGKILL);
+  CHECK(d.child->Wait() == 128 + SIGKILL);
+  d.Start(brokers, dir.path() + "/state", "g", dir.path(), {"--config", config});
+  REQUIRE(WaitFor([&] { return d.Applied() == events.size(); }, 60000));
+  for (size_t i = 0; i < queries.size(); ++i) {
+    json j = d.Get(queries[i], &status);
+    j.erase("rec_id");
+    INFO(queries[i]);
+    CHECK(j == before[i]);
+  }
+  CHECK(d.Stop() == 0);
 }
 
 TEST_CASE("serve: broker down keeps answering, ingest resumes when it is back", "[integration]") {
