@@ -48,6 +48,12 @@ get "/v1/recommend?user=someone-new&k=5"
 say "Items similar to $item, and a predicted rating"
 get "/v1/similar?item=$item&k=5"
 get "/v1/predict?user=$user&item=$item"
+say "Sessions: what people viewed next after $item, and an anonymous session's next items"
+get "/v1/next?item=$item&k=5"
+if [ -f data/demo.jsonl ] && [ -z "${STREAMREC_DATA:-}" ]; then
+  session=$(grep -o '"session":"[^"]*"' data/demo.jsonl | tail -1 | cut -d'"' -f4)
+  [ -n "$session" ] && get "/v1/recommend?session=$session&k=5"
+fi
 say "Produce your own events: POST /v1/events (or kcat) -- Kafka stays the log of record"
 echo "\$ curl -s -X POST -H 'Content-Type: application/x-ndjson' --data-binary @- $url/v1/events"
 printf '%s\n' '{"type":"click","user":"demo-user","item":"'"$item"'"}' \
