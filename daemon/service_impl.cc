@@ -6,6 +6,7 @@
 #include <random>
 
 #include "common/rng.h"
+#include "daemon/http_message.h"
 #include "stream/event_codec.h"
 
 namespace streamrec::daemon {
@@ -13,12 +14,6 @@ namespace {
 
 double NowSeconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-void AppendNumber(double v, std::string* out) {
-  char buf[32];
-  const int n = std::snprintf(buf, sizeof buf, "%.6g", v);
-  out->append(buf, static_cast<size_t>(n));
 }
 
 }  // namespace
@@ -64,15 +59,19 @@ Result<Recommendation> DaemonService::Recommend(const RecommendRequest& request)
     AppendJsonString(request.session, &payload);
   }
   payload += ",\"ts\":";
-  AppendNumber(NowSeconds(), &payload);
+  AppendJsonNumber(payload, NowSeconds());
   payload += ",\"items\":[";
   for (size_t i = 0; i < rec.items.size(); ++i) {
     if (i > 0) payload += ',';
     payload += "{\"item\":";
     AppendJsonString(rec.items[i].item, &payload);
-    payload += ",\"pos\":" + std::to_string(i) + ",\"score\":";
-    AppendNumber(rec.items[i].score, &payload);
-    payload += ",\"source\":\"" + rec.items[i].source + "\"}";
+    payload += ",\"pos\":";
+    AppendJsonNumber(payload, static_cast<double>(i));
+    payload += ",\"score\":";
+    AppendJsonNumber(payload, rec.items[i].score);
+    payload += ",\"source\":";
+    AppendJsonString(rec.items[i].source, &payload);
+    payload += '}';
   }
   payload += "]}";
   const std::string& key = rec.user.empty() ? request.session : rec.user;

@@ -237,6 +237,33 @@ TEST_CASE("serve: applies events, dead-letters malformed ones with reasons, answ
   CHECK(status == 200);
   CHECK(pred["rating"].get<double>() >= 1.0);
 
+  // Every list served is logged to `served` (the bandits' feedback): rec_id, user, items with
+  // their positions, scores and sources. Three lists so far: u7's and nobody's above, and
+  // this one, whose record is checked field by field.
+  {
+    const std::string u7_rec_id = d.Get("/v1/recommend?user=u7&k=3", &status)["rec_id"];
+    const auto served = Consume(broker.broker->bootstrap_servers(), "served", 3);
+    CHECK(served.size() == 3);
+    bool found = false;
+    for (const auto& m : served) {
+      json j = json::parse(m, nullptr, false);
+      REQUIRE(!j.is_discarded());
+      CHECK(j["type"] == "served");
+      CHECK(j["ts"].get<double>() > 1.7e9);
+      if (j["rec_id"] != u7_rec_id) continue;
+      found = true;
+      CHECK(j["user"] == "u7");
+      REQUIRE(j["items"].size() == 3);
+      for (size_t i = 0; i < 3; ++i) {
+        CHECK(j["items"][i]["pos"] == i);
+        CHECK(!j["items"][i]["item"].get<std::string>().empty());
+        CHECK(j["items"][i]["score"].is_number());
+        CHECK(!j["items"][i]["source"].get<std::string>().empty());
+      }
+    }
+    CHECK(found);
+  }
+
   // Bad requests: 4xx with a JSON error.
   for (const char* bad : {"/v1/nope", "/v1/recommend?k=5", "/v1/recommend?user=u1&k=0",
                           "/v1/recommend?user=u1&k=abc", "/v1/similar?item=no-such-item"}) {
