@@ -335,7 +335,7 @@ Status ModelState::Restore(const state::StateReader& store) {
   if (store.Get(Family::kModel, model_key::kEventsApplied, &applied).ok()) {
     ByteReader(applied).GetU64(&events_applied_);
   }
-  STREAMREC_RETURN_IF_ERROR(sessions_->Restore(store));
+  STREAMREC_RETURN_IF_ERROR(sessions_->Restore(store, items_.size()));
   // Nothing restored is dirty.
   std::vector<uint32_t> discard_u, discard_i;
   for (Recommender* m : Models()) m->TakeDirty(&discard_u, &discard_i);

@@ -128,7 +128,7 @@ void SessionState::AppendSessions(state::WriteBatch* batch) {
   batch->Put(Family::kModel, kClockKey, value_);
 }
 
-Status SessionState::Restore(const state::StateReader& store) {
+Status SessionState::Restore(const state::StateReader& store, uint32_t items) {
   std::string clock;
   Status st = store.Get(Family::kModel, kClockKey, &clock);
   if (st.ok()) {
@@ -153,7 +153,15 @@ Status SessionState::Restore(const state::StateReader& store) {
         }
         ByteReader r(value);
         error = tracker_.LoadSession(k, &r);
-        return error.ok();
+        if (error.ok() && !r.done()) error = Status::Corruption("sessions: trailing bytes");
+        if (!error.ok()) return false;
+        for (ItemIndex i : tracker_.Recent(k)) {
+          if (i >= items) {
+            error = Status::Corruption("sessions: a session names an unknown item index");
+            return false;
+          }
+        }
+        return true;
       }));
   STREAMREC_RETURN_IF_ERROR(error);
   // A load is not a change; sessions a smaller max_sessions evicted are dropped at the next

@@ -67,8 +67,9 @@ class SessionState {
   // writer thread WITHOUT the lock (ModelState::AppendCheckpoint): it only reads what readers
   // may read, and defers freeing the dropped explicit ids to the next AdvanceTime.
   void AppendSessions(state::WriteBatch* batch);
-  // Loads every session of `store` and the clock. Before the writer starts.
-  Status Restore(const state::StateReader& store);
+  // Loads every session of `store` and the clock. Before the writer starts. Corruption for a
+  // malformed record, or one naming an item index >= `items` (the catalog restored with it).
+  Status Restore(const state::StateReader& store, uint32_t items);
 
   // --- readers (REQUIRES: at least shared access) ---------------------------------------------
   SessionModel* model() const { return model_.get(); }

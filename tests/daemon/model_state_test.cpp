@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/coding.h"
 #include "common/rng.h"
 #include "state/keys.h"
 #include "state/mem_store.h"
@@ -102,13 +103,18 @@ TEST_CASE("ModelState: a store with corrupt records is refused, never crashes", 
   state::WriteBatch good;
   live->AppendCheckpoint(&good);
   Rng rng(7);
-  // Corrupt one record of each family in turn: truncated, garbage, or a gap in the ids.
-  for (int trial = 0; trial < 60; ++trial) {
+  // Corrupt one record of each family in turn: truncated, garbage, a gap in the ids, a
+  // malformed session (key or value), a session naming an item the catalog lacks, or the
+  // session model's globals.
+  for (int trial = 0; trial < 100; ++trial) {
     state::MemStore store;
     REQUIRE(store.Write(good).ok());
     state::WriteBatch bad;
     const std::string garbage(rng.Uniform(12), static_cast<char>(rng.Uniform(256)));
-    switch (trial % 6) {
+    std::string session;  // a session record: time, length, items
+    ByteWriter sw(&session);
+    sw.PutI64(1700000000);
+    switch (trial % 10) {
       case 0:
         bad.Put(state::Family::kUsers, state::IndexKey(rng.Uniform(150)), garbage);
         break;
@@ -126,6 +132,22 @@ TEST_CASE("ModelState: a store with corrupt records is refused, never crashes", 
         break;
       case 5:
         bad.Put(state::Family::kUsers, "not-an-index", "x");
+        break;
+      case 6:  // well formed, but its item is not in the catalog
+        sw.PutVarint(1);
+        sw.PutVarint(1'000'000);
+        bad.Put(state::Family::kSessions, "u" + state::IndexKey(rng.Uniform(150)), session);
+        break;
+      case 7:
+        bad.Put(state::Family::kSessions, "x" + garbage, "");
+        break;
+      case 8:  // truncated: three items announced, one present
+        sw.PutVarint(3);
+        sw.PutVarint(1);
+        bad.Put(state::Family::kSessions, "s" + garbage + "id", session);
+        break;
+      case 9:
+        bad.Put(state::Family::kModel, "session.fpmc", garbage);
         break;
     }
     REQUIRE(store.Write(bad).ok());

@@ -174,7 +174,7 @@ TEST_CASE("SessionState: gap cut, keys, and expiry by event time leave the store
   // Restore: same sessions, same clock; an explicit id seen again after expiry is a new session.
   auto back = SessionState::Create(config);
   REQUIRE(back.ok());
-  REQUIRE((*back)->Restore(store).ok());
+  REQUIRE((*back)->Restore(store, 1000).ok());
   CHECK((*back)->now_s() == 5000);
   CHECK((*back)->live() == 1);
   CHECK(Vec((*back)->ImplicitRecent(6)) == std::vector<ItemIndex>{22});
