@@ -31,6 +31,7 @@
 #include "tools/bandit_eval.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -354,6 +355,16 @@ Result<nlohmann::json> RunBanditSim(const EvalOptions& o, const std::string& dat
 namespace {
 
 // One Open Bandit log: (item, position, click, propensity) rows.
+// Whole-field numbers (no trailing garbage, no silent 0 for text).
+bool ParseInt(std::string_view s, int* out) {
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && end == s.data() + s.size();
+}
+bool ParseDouble(std::string_view s, double* out) {
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && end == s.data() + s.size();
+}
+
 struct LogRow {
   int item;
   int position;
@@ -396,13 +407,22 @@ Status LoadObdLog(const std::string& path, std::vector<LogRow>* rows) {
     if (static_cast<int>(f.size()) <= last) {
       return Status::InvalidArgument(path + ":" + std::to_string(line_no) + ": too few columns");
     }
-    LogRow r{std::atoi(std::string(f[ci]).c_str()), std::atoi(std::string(f[cp]).c_str()),
-             std::atoi(std::string(f[cc]).c_str()), std::atof(std::string(f[cq]).c_str())};
-    if (!(r.propensity > 0.0 && r.propensity <= 1.0)) {
-      return Status::InvalidArgument(path + ":" + std::to_string(line_no) + ": bad propensity");
+    LogRow r{};
+    const auto where = [&] { return path + ":" + std::to_string(line_no) + ": "; };
+    if (!ParseInt(f[ci], &r.item) || r.item < 0)
+      return Status::InvalidArgument(where() + "bad item_id");
+    if (!ParseInt(f[cp], &r.position) || r.position < 1) {
+      return Status::InvalidArgument(where() + "bad position");
+    }
+    if (!ParseInt(f[cc], &r.click) || (r.click != 0 && r.click != 1)) {
+      return Status::InvalidArgument(where() + "click must be 0 or 1");
+    }
+    if (!ParseDouble(f[cq], &r.propensity) || !(r.propensity > 0.0 && r.propensity <= 1.0)) {
+      return Status::InvalidArgument(where() + "bad propensity");
     }
     rows->push_back(r);
   }
+  if (rows->empty()) return Status::InvalidArgument(path + ": no rows");
   return Status::Ok();
 }
 
