@@ -129,6 +129,14 @@ std::string_view ModelState::session_model_name() const {
   return sessions_->model() ? sessions_->model()->name() : std::string_view("none");
 }
 
+std::vector<ModelState::PersistedModel> ModelState::Persisted() const {
+  std::vector<PersistedModel> out;
+  for (Recommender* m : Models()) out.push_back({m, std::string(m->name())});
+  SessionModel* const sm = sessions_->model();
+  out.push_back({sm, sm != nullptr ? SessionModelKey(sm->name()) : std::string()});
+  return out;
+}
+
 void ModelState::Apply(const EventView& e, double ts_seconds, uint64_t seed) {
   ++events_applied_;
   // Event time drives session expiry (deterministic under replay).
@@ -190,28 +198,26 @@ void ModelState::AppendCheckpoint(state::WriteBatch* batch) {
   users_saved_ = users_.size();
   items_saved_ = items_.size();
 
-  // Model rows: one record per row holding every model's part, length-prefixed, in Models()
-  // order, then the session model's part; a model without that row contributes an empty part.
-  SessionModel* const sm = sessions_->model();
+  // Model rows: one record per row holding every persisted model's part, length-prefixed, in
+  // Persisted() order; a model without that row (or an absent session model) contributes an
+  // empty part.
+  const std::vector<PersistedModel> persisted = Persisted();
   std::vector<uint32_t> all_users, all_items, users, items;
-  for (Recommender* m : Models()) m->TakeDirty(&all_users, &all_items);
-  if (sm != nullptr) sm->TakeDirty(&all_users, &all_items);
+  for (const PersistedModel& p : persisted) {
+    if (p.model != nullptr) p.model->TakeDirty(&all_users, &all_items);
+  }
   MergeUnique(&all_users, &users);
   MergeUnique(&all_items, &items);
   std::string value, part;
   auto record = [&](auto save) {
     value.clear();
     ByteWriter w(&value);
-    for (Recommender* m : Models()) {
+    for (const PersistedModel& p : persisted) {
       part.clear();
       ByteWriter pw(&part);
-      save(m, &pw);
+      if (p.model != nullptr) save(p.model, &pw);
       w.PutString(part);
     }
-    part.clear();
-    ByteWriter pw(&part);
-    if (sm != nullptr) save(sm, &pw);
-    w.PutString(part);
   };
   for (UserIndex u : users) {
     record([u](auto* m, ByteWriter* w) { m->SaveUserRow(u, w); });
@@ -236,17 +242,12 @@ void ModelState::AppendCheckpoint(state::WriteBatch* batch) {
   }
 
   // Globals: small (popularity: 8 bytes an item).
-  for (Recommender* m : Models()) {
+  for (const PersistedModel& p : persisted) {
+    if (p.model == nullptr) continue;
     value.clear();
     ByteWriter w(&value);
-    m->SaveGlobals(&w);
-    batch->Put(Family::kModel, m->name(), value);
-  }
-  if (sm != nullptr) {
-    value.clear();
-    ByteWriter w(&value);
-    sm->SaveGlobals(&w);
-    batch->Put(Family::kModel, SessionModelKey(sm->name()), value);
+    p.model->SaveGlobals(&w);
+    batch->Put(Family::kModel, p.globals_key, value);
   }
   sessions_->AppendSessions(batch);
   value.clear();
@@ -276,23 +277,15 @@ Status ModelState::Restore(const state::StateReader& store) {
     STREAMREC_RETURN_IF_ERROR(error);
   }
   // Globals first: they size the tables.
-  for (Recommender* m : Models()) {
+  const std::vector<PersistedModel> persisted = Persisted();
+  for (const PersistedModel& p : persisted) {
+    if (p.model == nullptr) continue;
     std::string value;
-    Status st = store.Get(Family::kModel, m->name(), &value);
+    Status st = store.Get(Family::kModel, p.globals_key, &value);
     if (st.IsNotFound()) continue;
     STREAMREC_RETURN_IF_ERROR(st);
     ByteReader r(value);
-    STREAMREC_RETURN_IF_ERROR(m->LoadGlobals(&r));
-  }
-  SessionModel* const sm = sessions_->model();
-  if (sm != nullptr) {
-    std::string value;
-    Status st = store.Get(Family::kModel, SessionModelKey(sm->name()), &value);
-    if (!st.IsNotFound()) {
-      STREAMREC_RETURN_IF_ERROR(st);
-      ByteReader r(value);
-      STREAMREC_RETURN_IF_ERROR(sm->LoadGlobals(&r));
-    }
+    STREAMREC_RETURN_IF_ERROR(p.model->LoadGlobals(&r));
   }
   // Rows.
   for (auto [family, is_user] : {std::pair{Family::kUsers, true}, {Family::kItems, false}}) {
@@ -302,19 +295,13 @@ Status ModelState::Restore(const state::StateReader& store) {
           if (!state::ParseIndexKey(key, &index))
             return fail(Status::Corruption("rows: malformed key"));
           ByteReader r(value);
-          for (Recommender* m : Models()) {
+          for (const PersistedModel& p : persisted) {
             std::string part;
             if (!r.GetString(&part)) return fail(Status::Corruption("rows: truncated record"));
-            if (part.empty()) continue;
+            if (part.empty() || p.model == nullptr) continue;
             ByteReader pr(part);
-            Status st = is_user ? m->LoadUserRow(index, &pr) : m->LoadItemRow(index, &pr);
-            if (!st.ok()) return fail(st);
-          }
-          std::string part;
-          if (!r.GetString(&part)) return fail(Status::Corruption("rows: truncated record"));
-          if (!part.empty() && sm != nullptr) {
-            ByteReader pr(part);
-            Status st = is_user ? sm->LoadUserRow(index, &pr) : sm->LoadItemRow(index, &pr);
+            Status st =
+                is_user ? p.model->LoadUserRow(index, &pr) : p.model->LoadItemRow(index, &pr);
             if (!st.ok()) return fail(st);
           }
           return true;
@@ -338,8 +325,9 @@ Status ModelState::Restore(const state::StateReader& store) {
   STREAMREC_RETURN_IF_ERROR(sessions_->Restore(store, items_.size()));
   // Nothing restored is dirty.
   std::vector<uint32_t> discard_u, discard_i;
-  for (Recommender* m : Models()) m->TakeDirty(&discard_u, &discard_i);
-  if (sm != nullptr) sm->TakeDirty(&discard_u, &discard_i);
+  for (const PersistedModel& p : persisted) {
+    if (p.model != nullptr) p.model->TakeDirty(&discard_u, &discard_i);
+  }
   users_saved_ = users_.size();
   items_saved_ = items_.size();
   return Status::Ok();

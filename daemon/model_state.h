@@ -93,6 +93,14 @@ class ModelState {
                std::vector<ScoredId>* out) const;
   // The models, in the fixed order their parts are stored.
   std::vector<Recommender*> Models() const { return {mf_.get(), bpr_.get(), pop_.get()}; }
+  // Every model a checkpoint stores, in the fixed order of the parts of a row record: Models(),
+  // then the session model (null when sessions are off: its part stays empty), each with the
+  // kModel key of its globals.
+  struct PersistedModel {
+    PersistentModel* model;
+    std::string globals_key;
+  };
+  std::vector<PersistedModel> Persisted() const;
 
   const Config config_;
   mutable RwLock lock_;

@@ -17,17 +17,15 @@
 #include "common/status.h"
 #include "common/types.h"
 #include "models/params.h"
+#include "models/persistent_model.h"
 #include "models/user_history.h"
 
 namespace streamrec {
 
-class Recommender {
+// name(), ForgetUser and the persistence are PersistentModel's; name() is the `source` the
+// HTTP API reports ("bpr", "mf", "popular", ...).
+class Recommender : public PersistentModel {
  public:
-  virtual ~Recommender() = default;
-
-  // Short name, also the `source` reported by the HTTP API ("bpr", "mf", "popular", ...).
-  virtual std::string_view name() const = 0;
-
   // One online update from one interaction. `history` holds the user's items BEFORE this event
   // (the caller adds x.item after Observe returns). `seed` drives every random draw of the
   // update: the same (model, history, x, seed) gives the same bits.
@@ -41,28 +39,6 @@ class Recommender {
 
   // Predicted rating, for models that learn ratings; NaN otherwise.
   virtual float PredictRating(UserIndex user, ItemIndex item) const;
-
-  // Erases what the model learned about `user` alone (forget_user); item state stays.
-  virtual void ForgetUser(UserIndex user) = 0;
-
-  virtual void Save(ByteWriter* w) const = 0;
-  virtual Status Load(ByteReader* r) = 0;
-
-  // Incremental persistence. A model's state is its global part plus one record per user row
-  // and one per item row; a checkpoint writes the globals and the rows changed since the last
-  // TakeDirty. Restore: LoadGlobals first (it sizes the tables exactly as they were, so rows
-  // never written come back with their deterministic initial values), then the rows.
-  // The defaults keep everything in the globals (the whole Save blob) and no rows, which suits
-  // small or dense models (popularity, item-kNN).
-  virtual void SaveGlobals(ByteWriter* w) const { Save(w); }
-  virtual Status LoadGlobals(ByteReader* r) { return Load(r); }
-  virtual void SaveUserRow(UserIndex, ByteWriter*) const {}
-  virtual Status LoadUserRow(UserIndex, ByteReader*) { return Status::Ok(); }
-  virtual void SaveItemRow(ItemIndex, ByteWriter*) const {}
-  virtual Status LoadItemRow(ItemIndex, ByteReader*) { return Status::Ok(); }
-  // Row records are empty for a row the model does not have (Load*Row is then not called).
-  // Appends (ascending) the rows changed since the last call and forgets them.
-  virtual void TakeDirty(std::vector<UserIndex>*, std::vector<ItemIndex>*) {}
 };
 
 // Builds a model by name ("mf", "bpr", "pop", "itemknn") with the tuned defaults overridden by

@@ -21,19 +21,17 @@
 #include "common/status.h"
 #include "common/types.h"
 #include "models/params.h"
+#include "models/persistent_model.h"
 
 namespace streamrec {
 
 // `user` of an anonymous session: the models then score from the session's items alone.
 inline constexpr UserIndex kNoUser = kNoIndex;
 
-class SessionModel {
+// name() ("fpmc", "sasrec-lite", "sknn"), ForgetUser and the persistence are
+// PersistentModel's.
+class SessionModel : public PersistentModel {
  public:
-  virtual ~SessionModel() = default;
-
-  // Short name: "fpmc", "sasrec-lite", "sknn".
-  virtual std::string_view name() const = 0;
-
   // How many of the most recent items the model reads; callers may pass more (only the last
   // max_len() are used) or fewer.
   virtual uint32_t max_len() const = 0;
@@ -49,25 +47,6 @@ class SessionModel {
   // gets no user term. Does not exclude the session's own items (repeat clicks are common).
   virtual void ScoreNext(UserIndex user, std::span<const ItemIndex> recent,
                          std::span<float> out) const = 0;
-
-  // Erases what the model learned about `user` alone (forget_user); item state stays.
-  virtual void ForgetUser(UserIndex user) = 0;
-
-  // Whole-model persistence (magic + version header).
-  virtual void Save(ByteWriter* w) const = 0;
-  virtual Status Load(ByteReader* r) = 0;
-
-  // Incremental persistence, exactly as Recommender: LoadGlobals first (sizes the tables, rows
-  // never written keep their deterministic initial values), then the rows. Row records are empty
-  // for a row the model does not have. TakeDirty appends (ascending) the rows changed since the
-  // last call and forgets them. The defaults keep everything in the globals (bounded models).
-  virtual void SaveGlobals(ByteWriter* w) const { Save(w); }
-  virtual Status LoadGlobals(ByteReader* r) { return Load(r); }
-  virtual void SaveUserRow(UserIndex, ByteWriter*) const {}
-  virtual Status LoadUserRow(UserIndex, ByteReader*) { return Status::Ok(); }
-  virtual void SaveItemRow(ItemIndex, ByteWriter*) const {}
-  virtual Status LoadItemRow(ItemIndex, ByteReader*) { return Status::Ok(); }
-  virtual void TakeDirty(std::vector<UserIndex>*, std::vector<ItemIndex>*) {}
 };
 
 // Builds a session model by name ("fpmc", "sasrec-lite", "sknn") with its defaults overridden by
