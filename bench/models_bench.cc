@@ -52,31 +52,15 @@ void BM_MFUpdate(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 }
 
-void BM_BPRUpdate(benchmark::State& state) {
+// BPR events with `negatives` pair steps each (0 = the model default, BPROptions{}.negatives).
+void RunBPR(benchmark::State& state, uint32_t negatives) {
   const Shape sh(state);
   BPROptions o;
   o.dim = sh.dim;
-  o.negatives = 1;  // per-pair cost; the tuned default takes `negatives` of these per event
+  if (negatives > 0) o.negatives = negatives;
   BPR bpr(o);
   UserHistory history;
-  bpr.Observe({sh.users - 1, sh.items - 1}, history, 0);
-  const auto xs = RandomEvents(sh, 1 << 20);
-  size_t i = 0;
-  for (auto _ : state) {
-    const size_t k = i++ & (xs.size() - 1);
-    bpr.Observe(xs[k], history, k);
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
-}
-
-// One whole event with the daemon's default negatives per event (BPROptions{}.negatives).
-void BM_BPRObserve(benchmark::State& state) {
-  const Shape sh(state);
-  BPROptions o;
-  o.dim = sh.dim;
-  BPR bpr(o);
-  UserHistory history;
-  bpr.Observe({sh.users - 1, sh.items - 1}, history, 0);
+  bpr.Observe({sh.users - 1, sh.items - 1}, history, 0);  // allocate the full tables up front
   const auto xs = RandomEvents(sh, 1 << 20);
   size_t i = 0;
   for (auto _ : state) {
@@ -86,6 +70,10 @@ void BM_BPRObserve(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
   state.counters["negatives"] = o.negatives;
 }
+// Per-pair cost: one negative per event.
+void BM_BPRUpdate(benchmark::State& state) { RunBPR(state, 1); }
+// One whole event with the daemon's default negatives.
+void BM_BPRObserve(benchmark::State& state) { RunBPR(state, 0); }
 BENCHMARK(BM_BPRObserve)->Args({100'000, 20'000, 64})->Args({1'000'000, 100'000, 64});
 
 void Shapes(benchmark::internal::Benchmark* b) {
