@@ -61,8 +61,8 @@ void EventApplier::Handle(std::vector<stream::Message>& batch) {
 }
 
 void EventApplier::ApplyRun(std::vector<stream::Message>& batch, size_t begin, size_t end) {
-  const auto t0 = std::chrono::steady_clock::now();
   std::unique_lock lock(model_->lock());
+  const auto t0 = std::chrono::steady_clock::now();
   for (size_t k = begin; k < end; ++k) {
     const stream::Message& m = batch[k];
     EventView e;

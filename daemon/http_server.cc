@@ -2,12 +2,14 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <exception>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -294,13 +297,16 @@ class Session : public std::enable_shared_from_this<Session> {
   const std::shared_ptr<ServerCore> core_;
 };
 
-// Accepts connections; each accepted socket gets its own strand and session. Runs on its own
-// strand; lifetime: owned by HttpServer::Impl and the pending accept handler.
+// Accepts connections; each accepted socket gets its own strand and session on the next
+// io_context, round robin (one io_context a thread: a connection's handlers all run on one
+// thread, and no thread wakes another through the scheduler, which costs futex calls a request).
+// Runs on its own strand of the first; lifetime: owned by HttpServer::Impl and the pending
+// accept handler.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(net::io_context& ioc, std::shared_ptr<ServerCore> core)
-      : ioc_(ioc),
-        acceptor_(net::make_strand(ioc)),
+  Listener(std::vector<net::io_context*> iocs, std::shared_ptr<ServerCore> core)
+      : iocs_(std::move(iocs)),
+        acceptor_(net::make_strand(*iocs_.front())),
         retry_timer_(acceptor_.get_executor()),
         core_(std::move(core)) {}
 
@@ -338,7 +344,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
  private:
   void DoAccept() {
     if (!acceptor_.is_open()) return;
-    acceptor_.async_accept(net::make_strand(ioc_),
+    net::io_context& ioc = *iocs_[next_++ % iocs_.size()];
+    acceptor_.async_accept(net::make_strand(ioc),
                            beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
   }
 
@@ -372,7 +379,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
     DoAccept();
   }
 
-  net::io_context& ioc_;
+  const std::vector<net::io_context*> iocs_;
+  size_t next_ = 0;  // the io_context of the next connection (on the acceptor's strand)
   tcp::acceptor acceptor_;
   net::steady_timer retry_timer_;
   const std::shared_ptr<ServerCore> core_;
@@ -383,7 +391,13 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
 struct HttpServer::Impl {
   Impl(HttpServerOptions options, HttpHandler& handler, MetricsRegistry* metrics)
-      : ioc(options.threads > 0 ? options.threads : 1), core(std::make_shared<ServerCore>()) {
+      : core(std::make_shared<ServerCore>()) {
+    // One single-threaded io_context a thread (concurrency hint 1: no scheduler locking).
+    for (int i = 0; i < std::max(1, options.threads); ++i) {
+      iocs.push_back(std::make_unique<net::io_context>(1));
+      // Keeps run() going while the io_context has no connection yet.
+      work.push_back(net::make_work_guard(*iocs.back()));
+    }
     MetricsRegistry& m = metrics != nullptr ? *metrics : own_metrics;
     core->options = std::move(options);
     core->handler = &handler;
@@ -406,7 +420,8 @@ struct HttpServer::Impl {
 
   // Declared first so that it is destroyed last: the core's counters may live here.
   MetricsRegistry own_metrics;
-  net::io_context ioc;
+  std::vector<std::unique_ptr<net::io_context>> iocs;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> work;
   std::shared_ptr<ServerCore> core;
   std::shared_ptr<Listener> listener;
   std::vector<std::thread> threads;
@@ -440,18 +455,20 @@ Status HttpServer::Start() {
   const auto address = net::ip::make_address(o.bind_address, ec);
   if (ec)
     return Status::InvalidArgument("http bind address '" + o.bind_address + "': " + ec.message());
-  auto listener = std::make_shared<Listener>(impl_->ioc, impl_->core);
+  std::vector<net::io_context*> iocs;
+  for (auto& ioc : impl_->iocs) iocs.push_back(ioc.get());
+  auto listener = std::make_shared<Listener>(std::move(iocs), impl_->core);
   STREAMREC_RETURN_IF_ERROR(listener->Open(tcp::endpoint(address, o.port)));
   impl_->port.store(listener->port());
   impl_->listener = listener;
   impl_->started = true;
   listener->Run();
-  for (int i = 0; i < o.threads; ++i) {
-    impl_->threads.emplace_back([this] {
+  for (auto& ioc : impl_->iocs) {
+    impl_->threads.emplace_back([ioc = ioc.get()] {
       pthread_setname_np(pthread_self(), "http");
       for (;;) {
         try {
-          impl_->ioc.run();
+          ioc->run();
           return;
         } catch (const std::exception& e) {
           // Handlers catch their own errors; this is the last line of defence.
@@ -488,7 +505,8 @@ void HttpServer::Stop() {
                                  std::chrono::milliseconds(core.options.stop_grace_ms),
                                  [&] { return core.sessions.empty(); });
   }
-  impl_->ioc.stop();
+  impl_->work.clear();
+  for (auto& ioc : impl_->iocs) ioc->stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
   impl_->listener.reset();
