@@ -114,7 +114,10 @@ Result<std::string> ResolveDataPath(const std::string& arg) {
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) tried.push_back(exe.parent_path() / ".." / ".." / "shared" / "data" / arg);
   for (const auto& p : tried) {
-    if (fs::exists(p)) return fs::weakly_canonical(p).string();
+    if (!fs::exists(p, ec)) continue;
+    // A pipe (/dev/stdin) has no canonical path: use it as given.
+    const fs::path canonical = fs::weakly_canonical(p, ec);
+    return ec ? p.string() : canonical.string();
   }
   std::string msg = "data '" + arg + "' not found; looked at";
   for (const auto& p : tried) {
