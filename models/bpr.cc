@@ -41,11 +41,15 @@ BPR::BPR(const BPROptions& options)
 }
 
 void BPR::EnsureUsers(uint32_t n) {
-  if (n > p_.rows()) p_.EnsureRows(n);
+  if (n > p_.rows()) {
+    dirty_users_.MarkRange(p_.rows(), n);
+    p_.EnsureRows(n);
+  }
 }
 
 void BPR::EnsureItems(uint32_t n) {
   if (n > q_.rows()) {
+    dirty_items_.MarkRange(q_.rows(), n);
     q_.EnsureRows(n);
     item_bias_.resize(n, 0.0f);
     item_count_.resize(n, 0);

@@ -17,6 +17,12 @@ class DirtySet {
       list_.push_back(index);
     }
   }
+  // Marks [begin, end): rows a table grew by. Their initial values are state too, so they are
+  // stored at the next checkpoint whatever else happens to them (otherwise whether a row that
+  // was created but never updated reaches the store would depend on checkpoint timing).
+  void MarkRange(uint32_t begin, uint32_t end) {
+    for (uint32_t i = begin; i < end; ++i) Mark(i);
+  }
   // Appends the marked indices to *out in ascending order and clears the set.
   void Take(std::vector<uint32_t>* out) {
     std::sort(list_.begin(), list_.end());

@@ -1,5 +1,6 @@
 #include "models/embedding_session_model.h"
 
+#include <algorithm>
 #include <string>
 
 namespace streamrec {
@@ -14,10 +15,14 @@ EmbeddingSessionModel::EmbeddingSessionModel(uint32_t dim, float init_std, bool 
       head_(dim, init_std, head_salt, max_len, head) {}
 
 void EmbeddingSessionModel::EnsureUsers(uint32_t n) {
-  if (n > p_.rows()) p_.EnsureRows(n);
+  if (n > p_.rows()) {
+    dirty_users_.MarkRange(p_.rows(), n);
+    p_.EnsureRows(n);
+  }
 }
 
 void EmbeddingSessionModel::EnsureItems(uint32_t n) {
+  dirty_items_.MarkRange(std::min(e_.rows(), head_.items()), n);
   if (n > e_.rows()) e_.EnsureRows(n);
   head_.EnsureItems(n);
 }

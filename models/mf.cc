@@ -37,6 +37,7 @@ void BiasedMF::Observe(const Interaction& x, const UserHistory&, uint64_t) {
 
 void BiasedMF::EnsureUsers(uint32_t n) {
   if (n > p_.rows()) {
+    dirty_users_.MarkRange(p_.rows(), n);
     p_.EnsureRows(n);
     user_bias_.resize(n, 0.0f);
   }
@@ -44,6 +45,7 @@ void BiasedMF::EnsureUsers(uint32_t n) {
 
 void BiasedMF::EnsureItems(uint32_t n) {
   if (n > q_.rows()) {
+    dirty_items_.MarkRange(q_.rows(), n);
     q_.EnsureRows(n);
     item_bias_.resize(n, 0.0f);
   }
