@@ -94,8 +94,14 @@ RewardJoiner::RewardJoiner(const JoinerOptions& options)
       newest_micros_(std::numeric_limits<int64_t>::min()) {}
 
 int64_t RewardJoiner::watermark_micros() const {
-  if (newest_micros_ == std::numeric_limits<int64_t>::min()) return newest_micros_;
-  return newest_micros_ - options_.lateness_s * kMicros;
+  const int64_t newest = std::min(newest_micros_, cap_micros_);
+  if (newest == std::numeric_limits<int64_t>::min()) return newest;
+  return newest - options_.lateness_s * kMicros;
+}
+
+void RewardJoiner::SetWatermarkCap(int64_t cap_micros, std::vector<Reward>* out) {
+  cap_micros_ = cap_micros;
+  Expire(out);
 }
 
 void RewardJoiner::Observe(int64_t ts_micros) {

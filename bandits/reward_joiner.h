@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string_view>
 #include <vector>
 
@@ -81,6 +82,11 @@ class RewardJoiner {
   void OnClick(const ClickRecord& c, std::vector<Reward>* out);
   // Moves event time forward without an event (e.g. a wall-clock tick on an idle stream).
   void Advance(int64_t now_micros, std::vector<Reward>* out);
+  // Holds the watermark at or below cap_micros - lateness_s whatever the newest time seen: a
+  // caller joining two streams caps it with the slower stream's progress (the classic
+  // two-input watermark), so that one stream consumed ahead of the other closes no window
+  // early. INT64_MAX (the default) = no cap. Not saved: the caller sets it again after Load.
+  void SetWatermarkCap(int64_t cap_micros, std::vector<Reward>* out);
   // Closes every open served record (reward 0 unless clicked), e.g. at the end of a replay.
   void Flush(std::vector<Reward>* out);
 
@@ -140,6 +146,7 @@ class RewardJoiner {
   JoinerOptions options_;
   int64_t window_micros_;
   int64_t newest_micros_;
+  int64_t cap_micros_ = std::numeric_limits<int64_t>::max();
   uint64_t seq_ = 0;
   std::vector<Served> served_;
   std::vector<uint32_t> served_free_;

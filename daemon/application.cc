@@ -62,7 +62,9 @@ Status Application::Start() {
   applier_ = std::make_unique<EventApplier>(config_, model_.get(), store_.get(), sink_.get(),
                                             &metrics_, &clock_);
   applier_->set_stop_flag(&stop_);
-  auto source = stream::KafkaSource::Create(config_.kafka, applier_.get());
+  stream::KafkaOptions consume = config_.kafka;
+  if (config_.bandit.policy != "none") consume.extra_topics.push_back(config_.kafka.served_topic);
+  auto source = stream::KafkaSource::Create(consume, applier_.get());
   if (!source.ok()) return source.status();
   source_ = std::move(*source);
   applier_->set_source(source_.get());
@@ -78,6 +80,28 @@ Status Application::Start() {
   metrics_.AddGaugeFn("streamrec_sessions_live",
                       "Live sessions (explicit and per-user implicit) in the session tracker", {},
                       [m] { return static_cast<double>(m->Sizes().sessions); });
+  if (config_.bandit.policy != "none") {
+    // Read at scrape time under the model's shared lock (one read of all counters a scrape).
+    for (const auto& [value, field] :
+         {std::pair{"1", &ExplorationStats::rewards_one}, {"0", &ExplorationStats::rewards_zero}}) {
+      metrics_.AddCounterFn(
+          "streamrec_bandit_rewards_total",
+          "Rewards joined from served and clicks (1 click within the window)", {{"value", value}},
+          [m, field = field] { return static_cast<double>(m->BanditStats().*field); });
+    }
+    metrics_.AddGaugeFn("streamrec_bandit_pool_size", "Cold items in the exploration pool", {},
+                        [m] { return static_cast<double>(m->BanditStats().pool_size); });
+    metrics_.AddCounterFn("streamrec_bandit_graduated_total",
+                          "Items that left the exploration pool warm", {},
+                          [m] { return static_cast<double>(m->BanditStats().graduated); });
+    EventApplier* a = applier_.get();
+    metrics_.AddGaugeFn("streamrec_bandit_served_held",
+                        "Served records consumed ahead of event time, waiting for it", {},
+                        [a] { return static_cast<double>(a->served_held()); });
+    metrics_.AddGaugeFn("streamrec_bandit_open_impressions",
+                        "Explored impressions waiting for a click or the window's end", {},
+                        [m] { return static_cast<double>(m->BanditStats().open_impressions); });
+  }
   consumer_ = std::thread([this] { ConsumerLoop(); });
 
   // HTTP last: it serves what is above.
@@ -120,6 +144,7 @@ void Application::ConsumerLoop() {
       applier_->Handle(batch);
       batch.clear();
     }
+    applier_->UpdateServedProgress();
     if (Status cp = applier_->MaybeCheckpoint(); !cp.ok()) {
       LogWarn("checkpoint failed, retried with the next one: " + cp.ToString());
     }
@@ -175,6 +200,18 @@ std::string Application::InfoJson() {
   j["sessions"] = {{"model", std::string(model_->session_model_name())},
                    {"live", s.sessions},
                    {"weight", config_.session.weight}};
+  const ExplorationStats b = model_->BanditStats();
+  j["bandit"] = {{"policy", std::string(model_->bandit_policy())},
+                 {"explore", config_.bandit.explore},
+                 {"cold_threshold", config_.bandit.cold_threshold},
+                 {"window_s", config_.bandit.window_s},
+                 {"pool_size", b.pool_size},
+                 {"graduated", b.graduated},
+                 {"rewards_one", b.rewards_one},
+                 {"rewards_zero", b.rewards_zero},
+                 {"open_impressions", b.open_impressions},
+                 {"late_served", b.late_served},
+                 {"served_held", applier_->served_held()}};
   nlohmann::json parts = nlohmann::json::array();
   {
     std::lock_guard l(snapshot_mu_);

@@ -34,7 +34,7 @@ namespace streamrec::daemon {
 
 // Version of the layout ModelState writes (state::StateOptions::schema_version); bump on
 // incompatible changes. 2: row records gained the session model's part; kSessions holds sessions.
-inline constexpr uint32_t kStateSchemaVersion = 2;
+inline constexpr uint32_t kStateSchemaVersion = 3;
 
 class ModelState;
 class EventApplier;

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "bandits/policy.h"
 #include "models/recommender.h"
 #include "models/session_model.h"
 
@@ -77,6 +78,7 @@ Status Config::LoadFile(const std::string& path) {
                                  "models",
                                  "weights",
                                  "session",
+                                 "bandit",
                                  "seed",
                                  "apply_batch",
                                  "kafka",
@@ -150,6 +152,31 @@ Status Config::LoadFile(const std::string& path) {
       Read(*it, "blend", &session.blend, &errors);
       if (auto p = it->find("params"); p != it->end()) {
         if (Status st = ReadParams(*p, "session.params", &session.params); !st.ok()) {
+          errors += st.message() + "; ";
+        }
+      }
+    }
+  }
+  if (auto it = j.find("bandit"); it != j.end()) {
+    if (!it->is_object()) {
+      errors += "'bandit' must be an object; ";
+    } else {
+      static const char* kKeys[] = {"policy",   "cold_threshold", "explore",  "feature_dim",
+                                    "window_s", "lateness_s",     "max_held", "params"};
+      for (auto& [key, value] : it->items()) {
+        bool known = false;
+        for (const char* k : kKeys) known = known || key == k;
+        if (!known) errors += "unknown key 'bandit." + key + "'; ";
+      }
+      Read(*it, "policy", &bandit.policy, &errors);
+      Read(*it, "cold_threshold", &bandit.cold_threshold, &errors);
+      Read(*it, "explore", &bandit.explore, &errors);
+      Read(*it, "feature_dim", &bandit.feature_dim, &errors);
+      Read(*it, "window_s", &bandit.window_s, &errors);
+      Read(*it, "lateness_s", &bandit.lateness_s, &errors);
+      Read(*it, "max_held", &bandit.max_held, &errors);
+      if (auto p = it->find("params"); p != it->end()) {
+        if (Status st = ReadParams(*p, "bandit.params", &bandit.params); !st.ok()) {
           errors += st.message() + "; ";
         }
       }
@@ -239,6 +266,21 @@ Status Config::Validate() const {
     if (auto m = MakeSessionModel(session.model, session.params); !m.ok())
       errors += "session: " + m.status().message() + "; ";
   }
+  if (bandit.policy != "none") {
+    if (auto p =
+            bandits::MakePolicy(bandit.policy, bandit.params, std::max(1u, bandit.feature_dim), 64);
+        !p.ok())
+      errors += "bandit: " + p.status().message() + "; ";
+  }
+  if (bandit.cold_threshold < 1) errors += "bandit.cold_threshold must be >= 1; ";
+  if (bandit.explore > 100) errors += "bandit.explore must be 0..100; ";
+  if (bandit.feature_dim < 1 || bandit.feature_dim > 4096)
+    errors += "bandit.feature_dim must be 1..4096; ";
+  if (bandit.window_s < 0) errors += "bandit.window_s must be >= 0; ";
+  if (bandit.lateness_s < 0) errors += "bandit.lateness_s must be >= 0; ";
+  if (bandit.max_held < 1) errors += "bandit.max_held must be >= 1; ";
+  if (!bandit.policy.empty() && bandit.policy != "none" && kafka.served_topic == kafka.topic)
+    errors += "served_topic must differ from topic; ";
   if (session.blend != "z" && session.blend != "rank")
     errors += "session.blend must be \"z\" or \"rank\"; ";
   if (session.gap_s < 1) errors += "session.gap_s must be >= 1; ";
@@ -280,6 +322,9 @@ std::string Config::Fingerprint() const {
       }
     }
   }
+  // The policy and the hashed dimension shape the kBandits records.
+  os << "bandit.policy=" << bandit.policy << ';';
+  if (bandit.policy != "none") os << "bandit.feature_dim=" << bandit.feature_dim << ';';
   std::string s = os.str();
   s.pop_back();
   return s;

@@ -49,6 +49,33 @@ struct SessionConfig {
   bool ratings = false;
 };
 
+// Cold-start exploration (docs/BANDITS.md). policy, feature_dim and the policy's shape parameters
+// are part of the fingerprint; the rest may change between runs.
+struct BanditConfig {
+  // "linucb" (hybrid LinUCB over hashed item features and the user's BPR vector), "thompson"
+  // (Beta-Bernoulli), "egreedy", "random", or "none": no exploration slots, no pool, and the
+  // `served` topic is not consumed.
+  std::string policy = "linucb";
+  // Items with fewer interactions than this form the exploration pool; at this count they
+  // graduate to the main ranking.
+  uint32_t cold_threshold = 20;
+  // Exploration slots of each /v1/recommend list by default (a request's `explore` overrides;
+  // 0 disables). The slots are the last ones of the list.
+  uint32_t explore = 1;
+  // Dimension item features are hashed into (LinUCB's D).
+  uint32_t feature_dim = 32;
+  // Attribution window: a click on an explored item within window_s seconds (event time) after
+  // it was served is reward 1; none by then is reward 0.
+  int64_t window_s = 600;
+  // Disorder allowed between the event stream's timestamps (seconds).
+  int64_t lateness_s = 60;
+  // Served records consumed ahead of event time wait (in memory, offsets not yet stored) until
+  // event time reaches them; past this many the oldest is joined anyway.
+  uint32_t max_held = 100'000;
+  // The policy's hyper-parameters (bandits/thompson.h, lin_ucb.h, epsilon_greedy.h).
+  ParamMap params;
+};
+
 struct Config {
   // --- Kafka (not reloadable) ---------------------------------------------------------------
   // Topics, group id, consumer tuning and pass-through librdkafka properties. An empty
@@ -86,6 +113,7 @@ struct Config {
   ParamMap pop = {{"half_life_s", 7 * 86400.0}};  // trending: one-week half-life
   ImplicitWeights weights;
   SessionConfig session;
+  BanditConfig bandit;
   // Base seed of every random draw (combined with each event's partition and offset).
   uint64_t seed = 42;
   // Events applied per hold of the model's write lock: bounds how long a reader waits

@@ -21,6 +21,9 @@ EventApplier::EventApplier(const Config& config, ModelState* model, state::State
       dlq_(dlq),
       clock_(clock),
       decoder_(config.decoder),
+      explore_on_(config.bandit.policy != "none"),
+      served_clock_(std::numeric_limits<int64_t>::min()),
+      served_cap_(std::numeric_limits<int64_t>::min()),
       last_checkpoint_us_(clock->NowMicros()),
       // Dead letters of the offsets a checkpoint moves past must be delivered before it.
       writer_(
@@ -47,6 +50,17 @@ EventApplier::EventApplier(const Config& config, ModelState* model, state::State
   apply_lock_seconds_ = &metrics->AddHistogram(
       "streamrec_apply_lock_hold_seconds",
       "Time the event applier holds the model's write lock per run", LatencyBucketsSeconds());
+  if (explore_on_) {
+    // Until the served topic's progress is known, no attribution window closes.
+    std::unique_lock lock(model_->lock());
+    model_->SetServedProgress(served_cap_);
+  }
+  served_records_ = &metrics->AddCounter(
+      "streamrec_served_records_consumed_total",
+      "Records of the served topic consumed for the reward join (exploration on)");
+  served_forced_ = &metrics->AddCounter(
+      "streamrec_served_held_overflow_total",
+      "Served records joined before event time reached them because bandit.max_held was full");
   for (int t = 0; t < kNumEventTypes; ++t) {
     by_type_[t] =
         &metrics->AddCounter("streamrec_events_by_type_total", "Events applied, by type",
@@ -65,12 +79,21 @@ void EventApplier::ApplyRun(std::vector<stream::Message>& batch, size_t begin, s
   const auto t0 = std::chrono::steady_clock::now();
   for (size_t k = begin; k < end; ++k) {
     const stream::Message& m = batch[k];
+    if (explore_on_ && m.topic() == config_.kafka.served_topic) {
+      if (Status st = TakeServed(m); !st.ok()) rejected_.emplace_back(k, st.message());
+      served_offsets_[m.partition()] = m.offset() + 1;
+      ++since_checkpoint_;
+      continue;
+    }
     EventView e;
     Status st = decoder_.Decode(m.payload(), &e);
     if (st.ok()) {
       const double ts = e.ts_seconds > 0       ? e.ts_seconds
                         : m.timestamp_ms() > 0 ? static_cast<double>(m.timestamp_ms()) / 1000.0
                                                : 0.0;
+      // Held served records this event's time reaches join first: the event (a click on one,
+      // or the time that closes its window) then finds them.
+      if (!held_.empty()) ReleaseHeld(static_cast<int64_t>(ts * 1e6));
       model_->Apply(e, ts,
                     SeedFor(config_.seed, static_cast<uint64_t>(m.partition()),
                             static_cast<uint64_t>(m.offset())));
@@ -99,6 +122,81 @@ void EventApplier::ApplyRun(std::vector<stream::Message>& batch, size_t begin, s
     invalid_->Inc();
   }
   rejected_.clear();
+}
+
+Status EventApplier::TakeServed(const stream::Message& m) {
+  ServedView v;
+  STREAMREC_RETURN_IF_ERROR(served_decoder_.Decode(m.payload(), &v));
+  served_records_->Inc();
+  served_clock_ = std::max(served_clock_, static_cast<int64_t>(v.ts_seconds * 1e6));
+  HeldServed h;
+  for (const ServedItem& it : v.items) {
+    if (it.propensity >= 0.0 && it.source.starts_with("explore:")) {
+      h.explored.push_back({std::string(it.item), it.pos, it.propensity});
+    }
+  }
+  if (h.explored.empty() || v.user.empty()) return Status::Ok();  // nothing to join
+  h.partition = m.partition();
+  h.offset = m.offset();
+  h.ts_micros = static_cast<int64_t>(v.ts_seconds * 1e6);
+  if (held_.empty() && h.ts_micros <= model_->event_time_micros()) {
+    model_->ApplyServed(v.user, v.rec_id, h.explored, h.ts_micros);
+    return Status::Ok();
+  }
+  h.user = v.user;
+  h.rec_id = v.rec_id;
+  held_.push_back(std::move(h));
+  ReleaseHeld(model_->event_time_micros());  // only when over the cap
+  held_count_.store(held_.size(), std::memory_order_relaxed);
+  return Status::Ok();
+}
+
+void EventApplier::ReleaseHeld(int64_t now) {
+  now = std::max(now, model_->event_time_micros());
+  while (!held_.empty()) {
+    HeldServed& h = held_.front();
+    const bool over = held_.size() > config_.bandit.max_held;
+    if (h.ts_micros > now && !over) break;
+    if (h.ts_micros > now) served_forced_->Inc();
+    model_->ApplyServed(h.user, h.rec_id, h.explored, h.ts_micros);
+    held_.pop_front();
+  }
+  held_count_.store(held_.size(), std::memory_order_relaxed);
+}
+
+void EventApplier::UpdateServedProgress() {
+  if (!explore_on_ || source_ == nullptr) return;
+  // Before the first assignment nothing is known: no window closes. (An assignment without
+  // served partitions, e.g. a topic that does not exist, has nothing to wait for.)
+  bool caught_up = assigned();
+  for (const ServedPartition& sp : served_assigned_) {
+    // The fetcher's cached watermarks, else those asked at assignment (so that an empty topic
+    // counts as caught up at once, not after the first fetch, whenever that comes).
+    int64_t low = sp.low, high = sp.high;
+    if (!source_->Watermarks(config_.kafka.served_topic, sp.partition, &low, &high) && high < 0) {
+      caught_up = false;
+      break;
+    }
+    auto it = served_offsets_.find(sp.partition);
+    if ((it != served_offsets_.end() ? it->second : low) < high) {
+      caught_up = false;
+      break;
+    }
+  }
+  const int64_t cap = caught_up ? std::numeric_limits<int64_t>::max() : served_clock_;
+  if (cap == served_cap_) return;
+  served_cap_ = cap;
+  std::unique_lock lock(model_->lock());
+  model_->SetServedProgress(cap);
+}
+
+std::map<int32_t, int64_t> EventApplier::ServedOffsetsToStore() const {
+  std::map<int32_t, int64_t> out = served_offsets_;
+  std::map<int32_t, bool> seen;
+  for (const HeldServed& h : held_) {
+    if (seen.emplace(h.partition, true).second) out[h.partition] = h.offset;
+  }
+  return out;
 }
 
 Status EventApplier::MaybeCheckpoint(bool force) {
@@ -149,6 +247,10 @@ Status EventApplier::StartCheckpoint() {
     building_.SetOffset(config_.kafka.topic, partition, next);
   }
   inflight_offsets_ = next_offsets_;
+  inflight_served_ = ServedOffsetsToStore();
+  for (const auto& [partition, next] : inflight_served_) {
+    building_.SetOffset(config_.kafka.served_topic, partition, next);
+  }
   writer_.Submit(&building_);
   since_checkpoint_ = 0;
   last_checkpoint_us_ = clock_->NowMicros();
@@ -177,7 +279,10 @@ Status EventApplier::FinishCheckpoint(bool wait) {
   checkpoint_seconds_->Observe(SecondsSince(inflight_start_));
   // After the state is durable: tell Kafka, so lag is visible. Failure only delays that.
   if (source_ != nullptr && !inflight_offsets_.empty()) {
-    source_->CommitOffsets(inflight_offsets_).IgnoreError();
+    source_->CommitOffsets(config_.kafka.topic, inflight_offsets_).IgnoreError();
+  }
+  if (source_ != nullptr && !inflight_served_.empty()) {
+    source_->CommitOffsets(config_.kafka.served_topic, inflight_served_).IgnoreError();
   }
   return Status::Ok();
 }
@@ -198,13 +303,23 @@ Status EventApplier::OnPartitionsAssigned(std::vector<stream::PartitionStart>* p
   state::OffsetMap stored;
   STREAMREC_RETURN_IF_ERROR(store_->ReadOffsets(&stored));
   for (stream::PartitionStart& p : *partitions) {
-    if (p.topic != config_.kafka.topic) continue;
+    const bool events = p.topic == config_.kafka.topic;
+    if (!events && !(explore_on_ && p.topic == config_.kafka.served_topic)) continue;
     auto it = stored.find({p.topic, p.partition});
     // Offsets in RocksDB are the truth; a partition never checkpointed starts at the beginning.
     p.start_offset = it != stored.end() ? it->second : stream::kOffsetBeginning;
-    if (it != stored.end()) next_offsets_[p.partition] = it->second;
+    if (it != stored.end()) (events ? next_offsets_ : served_offsets_)[p.partition] = it->second;
+    if (!events) {
+      ServedPartition sp{p.partition};
+      if (source_ == nullptr ||
+          !source_->QueryWatermarks(p.topic, p.partition, &sp.low, &sp.high, 5000)) {
+        sp.low = sp.high = -1;
+      }
+      served_assigned_.push_back(sp);
+    }
   }
   has_assignment_.store(true, std::memory_order_release);
+  UpdateServedProgress();  // before the first event of this assignment
   return Status::Ok();
 }
 
@@ -213,7 +328,19 @@ void EventApplier::OnPartitionsRevoked(const std::vector<stream::TopicPartition>
   // Checkpoint what was applied from them while they are still ours. If they were lost,
   // another member may own them already; the store keeps this instance's truth either way.
   if (!lost) CheckpointNow().IgnoreError();
-  for (const auto& tp : partitions) next_offsets_.erase(tp.partition);
+  for (const auto& tp : partitions) {
+    if (tp.topic == config_.kafka.topic) {
+      next_offsets_.erase(tp.partition);
+      continue;
+    }
+    // Held served records of a revoked partition are not applied: its next owner consumes
+    // them from the stored offset, which is at or before the first of them.
+    served_offsets_.erase(tp.partition);
+    std::erase_if(served_assigned_,
+                  [&](const ServedPartition& sp) { return sp.partition == tp.partition; });
+    std::erase_if(held_, [&](const HeldServed& h) { return h.partition == tp.partition; });
+    held_count_.store(held_.size(), std::memory_order_relaxed);
+  }
   if (next_offsets_.empty()) has_assignment_.store(false, std::memory_order_release);
 }
 

@@ -16,6 +16,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <string>
@@ -30,6 +32,7 @@
 #include "state/store.h"
 #include "stream/kafka_sink.h"
 #include "stream/kafka_source.h"
+#include "stream/served_codec.h"
 
 namespace streamrec::daemon {
 
@@ -52,6 +55,12 @@ class EventApplier final : public stream::RebalanceListener {
   // everything applied so far is durable.
   Status MaybeCheckpoint(bool force = false);
 
+  // Exploration: tells the reward join how far the served topic has been consumed (every
+  // consumed served record's time, or "caught up" once every assigned served partition is read
+  // to its high watermark), so that windows close only behind both streams. Consumer thread;
+  // call after each poll.
+  void UpdateServedProgress();
+
   // Any thread: asks the consumer thread for a checkpoint and waits for it (up to timeout_ms).
   Status RequestCheckpoint(int timeout_ms);
 
@@ -61,6 +70,8 @@ class EventApplier final : public stream::RebalanceListener {
                            bool lost) override;
 
   uint64_t events_applied() const { return applied_->value(); }
+  // Served records waiting for event time to reach them (any thread).
+  uint64_t served_held() const { return held_count_.load(std::memory_order_relaxed); }
   uint64_t events_invalid() const { return invalid_->value(); }
   // Partitions with at least one assignment, and their next offsets (consumer thread).
   const std::map<int32_t, int64_t>& next_offsets() const { return next_offsets_; }
@@ -76,6 +87,15 @@ class EventApplier final : public stream::RebalanceListener {
   // finished. On success tells Kafka the offsets; on failure keeps the batch for the next.
   Status FinishCheckpoint(bool wait);
   void ApplyRun(std::vector<stream::Message>& batch, size_t begin, size_t end);
+  // A message of the served topic (exploration on): decoded, then joined now when event time
+  // has reached its serving time, else held until it does. REQUIRES: the write lock.
+  Status TakeServed(const stream::Message& m);
+  // Joins the held served records whose time `now` (micros; or event time, when later) has
+  // reached, and the oldest beyond bandit.max_held. REQUIRES: the write lock.
+  void ReleaseHeld(int64_t now);
+  // The served topic's offsets to store: per partition, its first held record's offset, else
+  // the next one consumed.
+  std::map<int32_t, int64_t> ServedOffsetsToStore() const;
 
   const Config& config_;
   ModelState* const model_;
@@ -89,6 +109,31 @@ class EventApplier final : public stream::RebalanceListener {
   bool dlq_abandoned_ = false;
 
   std::map<int32_t, int64_t> next_offsets_;  // owned partitions -> next offset to apply
+
+  // Exploration: the served topic's records wait here until event time reaches them (their
+  // offsets are stored only once joined, so a restart consumes them again).
+  struct HeldServed {
+    int32_t partition = 0;
+    int64_t offset = 0;
+    int64_t ts_micros = 0;
+    std::string user, rec_id;
+    std::vector<ServedExplore> explored;
+  };
+  const bool explore_on_;
+  ServedDecoder served_decoder_;
+  std::deque<HeldServed> held_;
+  std::atomic<uint64_t> held_count_{0};        // held_.size(), for other threads
+  std::map<int32_t, int64_t> served_offsets_;  // served partitions -> next offset consumed
+  // Assigned partitions of the served topic, with their (low, high) watermarks as asked of
+  // the broker at assignment (-1 when that failed).
+  struct ServedPartition {
+    int32_t partition = 0;
+    int64_t low = -1, high = -1;
+  };
+  std::vector<ServedPartition> served_assigned_;
+  int64_t served_clock_;  // newest served ts consumed (micros)
+  int64_t served_cap_;    // the cap last given to the model
+  std::map<int32_t, int64_t> inflight_served_;
   uint64_t since_checkpoint_ = 0;
   int64_t last_checkpoint_us_ = 0;
   std::atomic<bool> has_assignment_{false};
@@ -117,6 +162,8 @@ class EventApplier final : public stream::RebalanceListener {
   Histogram* checkpoint_seconds_;
   Histogram* apply_lock_seconds_;
   std::array<Counter*, kNumEventTypes> by_type_{};
+  Counter* served_records_;
+  Counter* served_forced_;
 
   // Last: destroyed first, so the write in flight ends while everything it uses exists.
   CheckpointWriter writer_;

@@ -156,6 +156,10 @@ void AppendItems(std::string& out, const std::vector<ScoredId>& items) {
     AppendJsonNumber(out, items[i].score);
     out += ",\"source\":";
     AppendJsonString(items[i].source, &out);
+    if (items[i].propensity >= 0.0) {
+      out += ",\"propensity\":";
+      AppendJsonNumber(out, items[i].propensity);
+    }
     out += '}';
   }
   out += ']';

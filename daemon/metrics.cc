@@ -146,9 +146,10 @@ uint64_t Histogram::count() const {
 
 struct MetricsRegistry::Series {
   Labels labels;
-  // Exactly one is set, matching the family's type (a Gauge family may hold either a Gauge or
-  // a function).
+  // Exactly one is set, matching the family's type (a Counter or Gauge family may hold either
+  // a value or a function).
   std::unique_ptr<Counter> counter;
+  std::function<double()> counter_fn;
   std::unique_ptr<Gauge> gauge;
   std::function<double()> gauge_fn;
   std::unique_ptr<Histogram> histogram;
@@ -232,6 +233,14 @@ void MetricsRegistry::AddGaugeFn(const std::string& name, const std::string& hel
   s.gauge_fn = std::move(fn);
 }
 
+void MetricsRegistry::AddCounterFn(const std::string& name, const std::string& help,
+                                   const Labels& labels, std::function<double()> fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Series& s = FindOrAddSeries(name, help, Type::kCounter, labels);
+  if (s.counter != nullptr) Die("counter '" + name + "' already registered as a value");
+  s.counter_fn = std::move(fn);
+}
+
 std::string MetricsRegistry::RenderPrometheus() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;
@@ -254,7 +263,8 @@ std::string MetricsRegistry::RenderPrometheus() const {
           out += name;
           AppendLabels(out, s->labels);
           out += ' ';
-          out += std::to_string(s->counter->value());
+          out += s->counter_fn ? FormatPrometheusValue(s->counter_fn())
+                               : std::to_string(s->counter->value());
           out += '\n';
           break;
         case Type::kGauge: {

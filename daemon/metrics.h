@@ -92,6 +92,10 @@ class MetricsRegistry {
   // replaces the function.
   void AddGaugeFn(const std::string& name, const std::string& help, const Labels& labels,
                   std::function<double()> fn);
+  // The same for a counter whose value lives elsewhere (e.g. persisted with the model, so it
+  // does not restart at 0): `fn` must never decrease while the process lives.
+  void AddCounterFn(const std::string& name, const std::string& help, const Labels& labels,
+                    std::function<double()> fn);
 
   // Prometheus text exposition format 0.0.4: # HELP / # TYPE once per name, samples grouped by
   // name (names sorted, series in registration order), label values escaped.

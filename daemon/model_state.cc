@@ -112,9 +112,15 @@ Result<std::unique_ptr<ModelState>> ModelState::Create(const Config& config) {
   STREAMREC_RETURN_IF_ERROR(pop.Apply(config.pop));
   auto sessions = SessionState::Create(config.session);
   if (!sessions.ok()) return sessions.status();
-  return std::unique_ptr<ModelState>(
+  std::unique_ptr<ModelState> state(
       new ModelState(config, std::make_unique<BiasedMF>(mf), std::make_unique<BPR>(bpr),
                      std::make_unique<Popularity>(pop), std::move(*sessions)));
+  if (config.bandit.policy != "none") {
+    auto explore = Exploration::Create(config.bandit, &state->bpr_->users());
+    if (!explore.ok()) return explore.status();
+    state->explore_ = std::move(*explore);
+  }
+  return state;
 }
 
 ModelState::ModelState(const Config& config, std::unique_ptr<BiasedMF> mf, std::unique_ptr<BPR> bpr,
@@ -139,8 +145,9 @@ std::vector<ModelState::PersistedModel> ModelState::Persisted() const {
 
 void ModelState::Apply(const EventView& e, double ts_seconds, uint64_t seed) {
   ++events_applied_;
-  // Event time drives session expiry (deterministic under replay).
+  // Event time drives session expiry and the attribution windows (deterministic under replay).
   sessions_->AdvanceTime(static_cast<int64_t>(ts_seconds));
+  if (explore_) explore_->AdvanceTime(static_cast<int64_t>(ts_seconds * 1e6));
   switch (e.type) {
     case EventType::kRating:
     case EventType::kClick:
@@ -163,13 +170,21 @@ void ModelState::Apply(const EventView& e, double ts_seconds, uint64_t seed) {
       if (!x.is_rating || config_.session.ratings) {
         sessions_->Observe(x.user, e.session, x.item, SeedFor(seed, kSessionSeedSalt));
       }
+      if (explore_) {
+        // Clicks, carts and purchases reward an impression; views and ratings only count.
+        const bool click = e.type == EventType::kClick || e.type == EventType::kAddToCart ||
+                           e.type == EventType::kPurchase;
+        explore_->OnInteraction(x.user, x.item, e.rec_id, click);
+      }
       break;
     }
-    case EventType::kItem:
-      items_.Intern(e.item);  // catalog upsert; features feed the bandits (later)
+    case EventType::kItem: {
+      const ItemIndex i = items_.Intern(e.item);  // catalog upsert
+      if (explore_) explore_->OnItem(i, e.features);
       break;
+    }
     case EventType::kImpression:
-      break;  // feeds the bandits' attribution (later)
+      break;  // the served topic is the impression log the rewards join
     case EventType::kForgetUser: {
       const UserIndex u = users_.Find(e.user);
       if (u == kNoIndex) break;
@@ -181,6 +196,17 @@ void ModelState::Apply(const EventView& e, double ts_seconds, uint64_t seed) {
       dirty_ids_.Mark(u);
       break;
     }
+  }
+}
+
+void ModelState::ApplyServed(std::string_view user, std::string_view rec_id,
+                             std::span<const ServedExplore> explored, int64_t ts_micros) {
+  if (!explore_ || user.empty() || explored.empty()) return;
+  const UserIndex u = users_.Intern(user);
+  for (const ServedExplore& x : explored) {
+    const ItemIndex i = items_.Find(x.item);
+    if (i == kNoIndex) continue;  // not an item of this catalog (another deployment's log)
+    explore_->OnServed(u, i, rec_id, x.pos, x.propensity, ts_micros);
   }
 }
 
@@ -250,6 +276,7 @@ void ModelState::AppendCheckpoint(state::WriteBatch* batch) {
     batch->Put(Family::kModel, p.globals_key, value);
   }
   sessions_->AppendSessions(batch);
+  if (explore_) explore_->AppendCheckpoint(batch);
   value.clear();
   ByteWriter(&value).PutU64(events_applied_);
   batch->Put(Family::kModel, model_key::kEventsApplied, value);
@@ -323,6 +350,7 @@ Status ModelState::Restore(const state::StateReader& store) {
     ByteReader(applied).GetU64(&events_applied_);
   }
   STREAMREC_RETURN_IF_ERROR(sessions_->Restore(store, items_.size()));
+  if (explore_) STREAMREC_RETURN_IF_ERROR(explore_->Restore(store, items_.size()));
   // Nothing restored is dirty.
   std::vector<uint32_t> discard_u, discard_i;
   for (const PersistedModel& p : persisted) {
@@ -343,8 +371,52 @@ void ModelState::Collect(std::vector<float>& scores, uint32_t k, const char* sou
 }
 
 void ModelState::Recommend(std::string_view user, std::string_view session, uint32_t k,
-                           bool exclude_seen, std::vector<ScoredId>* out) const {
+                           bool exclude_seen, std::vector<ScoredId>* out, uint32_t explore,
+                           uint64_t seed) const {
   std::shared_lock l(lock_);
+  if (!explore_ || explore == 0) {
+    Rank(user, session, k, exclude_seen, out);
+    return;
+  }
+  explore = std::min(explore, k);
+  Rank(user, session, k, exclude_seen, out);
+  // The exploration slots take the last places: pool items neither seen (when excluded) nor
+  // in the ranked list. When the pool has fewer, ranked items keep their places.
+  thread_local std::vector<ItemIndex> exclude;
+  thread_local std::vector<bandits::ExploreSlot> slots;
+  exclude.clear();
+  slots.clear();
+  const UserIndex u = user.empty() ? kNoIndex : users_.Find(user);
+  if (exclude_seen && u != kNoIndex) {
+    const auto seen = history_.Items(u);
+    exclude.insert(exclude.end(), seen.begin(), seen.end());
+  }
+  for (const ScoredId& s : *out) {
+    if (const ItemIndex i = items_.Find(s.item); i != kNoIndex) exclude.push_back(i);
+  }
+  std::span<const float> embedding;
+  const EmbeddingTable& users = bpr_->users();
+  if (u != kNoIndex && u < users.rows()) embedding = {users.Row(u), users.dim()};
+  explore_->Select(embedding, explore, exclude, seed, &slots);
+  out->resize(std::min<size_t>(out->size(), k - slots.size()));
+  for (const bandits::ExploreSlot& x : slots) {
+    ScoredId id{items_.Name(x.item), x.score, explore_->source()};
+    id.propensity = x.propensity;
+    out->push_back(std::move(id));
+  }
+}
+
+ExplorationStats ModelState::BanditStats() const {
+  std::shared_lock l(lock_);
+  return explore_ ? explore_->Stats() : ExplorationStats();
+}
+
+std::string_view ModelState::bandit_policy() const {
+  return explore_ ? explore_->policy() : std::string_view("none");
+}
+
+void ModelState::Rank(std::string_view user, std::string_view session, uint32_t k,
+                      bool exclude_seen, std::vector<ScoredId>* out) const {
   std::vector<float>& scores = Scratch(items_.size());
   const UserIndex u = user.empty() ? kNoIndex : users_.Find(user);
   const bool has_bpr = u != kNoIndex && u < bpr_->users().rows();

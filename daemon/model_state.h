@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "common/ids.h"
 #include "common/status.h"
 #include "daemon/config.h"
+#include "daemon/exploration.h"
 #include "daemon/recommend_service.h"
 #include "daemon/rw_lock.h"
 #include "daemon/session_state.h"
@@ -41,6 +43,13 @@ struct ModelSizes {
   uint64_t sessions = 0;  // live sessions
 };
 
+// One explored item of a served record, as the EventApplier hands it over.
+struct ServedExplore {
+  std::string item;
+  uint32_t pos = 0;
+  double propensity = 1.0;
+};
+
 class ModelState {
  public:
   // InvalidArgument when a model's parameters are invalid.
@@ -52,6 +61,18 @@ class ModelState {
   // timestamp when it has none); `seed` seeds every random draw of the update.
   // REQUIRES: the write lock is held by the caller.
   void Apply(const EventView& event, double ts_seconds, uint64_t seed);
+  // One served record's explored items (what /v1/recommend showed in its exploration slots),
+  // for the reward join. `ts_micros` is the serving time. REQUIRES: the write lock.
+  void ApplyServed(std::string_view user, std::string_view rec_id,
+                   std::span<const ServedExplore> explored, int64_t ts_micros);
+  // The served topic's progress, capping the reward join's watermark (Exploration::
+  // SetServedProgress). REQUIRES: the write lock.
+  void SetServedProgress(int64_t cap_micros) {
+    if (explore_) explore_->SetServedProgress(cap_micros);
+  }
+  // Event time as exploration sees it (the largest event ts applied), micros; 0 when
+  // exploration is off. Writer thread.
+  int64_t event_time_micros() const { return explore_ ? explore_->now_micros() : 0; }
   // Appends every change since the last call (ids, histories, model rows, globals) to *batch.
   // Writer thread only; no lock needed (see the class comment).
   void AppendCheckpoint(state::WriteBatch* batch);
@@ -71,8 +92,12 @@ class ModelState {
   // the session term is the larger part of its blended score, else "bpr". With only one of the
   // two: that one alone ("session" or "bpr"); neither: popularity. exclude_seen also excludes
   // the session's own items. `user` may be empty (anonymous session).
+  //
+  // `explore` of the k slots (the last ones) go to cold items the exploration policy picks
+  // (source "explore:<policy>", with their propensity), none of them seen or already listed;
+  // fewer when the pool runs short, none when exploration is off. `seed` drives its draws.
   void Recommend(std::string_view user, std::string_view session, uint32_t k, bool exclude_seen,
-                 std::vector<ScoredId>* out) const;
+                 std::vector<ScoredId>* out, uint32_t explore = 0, uint64_t seed = 0) const;
   // "People who viewed `item` viewed next": the session model's scores after the one-item
   // session [item], the item itself excluded. NotFound for an unknown item, Unavailable when no
   // session model is configured.
@@ -84,10 +109,17 @@ class ModelState {
   void Popular(uint32_t k, std::vector<ScoredId>* out) const;
   PredictResult Predict(const std::string& user, const std::string& item) const;
   ModelSizes Sizes() const;
+  // Exploration's pool and reward counters; all zero when exploration is off.
+  ExplorationStats BanditStats() const;
+  // "none" when exploration is off.
+  std::string_view bandit_policy() const;
 
  private:
   explicit ModelState(const Config& config, std::unique_ptr<BiasedMF> mf, std::unique_ptr<BPR> bpr,
                       std::unique_ptr<Popularity> pop, std::unique_ptr<SessionState> sessions);
+  // The main ranking (no exploration). REQUIRES: shared lock held.
+  void Rank(std::string_view user, std::string_view session, uint32_t k, bool exclude_seen,
+            std::vector<ScoredId>* out) const;
   // Fills *out from the top-k of `scores`. REQUIRES: shared lock held.
   void Collect(std::vector<float>& scores, uint32_t k, const char* source,
                std::vector<ScoredId>* out) const;
@@ -111,6 +143,7 @@ class ModelState {
   std::unique_ptr<BPR> bpr_;
   std::unique_ptr<Popularity> pop_;
   std::unique_ptr<SessionState> sessions_;  // its model (may be null) persists with the rows
+  std::unique_ptr<Exploration> explore_;    // null: exploration off (bandit.policy "none")
   uint64_t events_applied_ = 0;
   // Writer-only bookkeeping for checkpoints.
   uint32_t users_saved_ = 0;  // ids [0, users_saved_) are in the store

@@ -35,6 +35,8 @@ struct ScoredId {
   float score = 0.0f;
   // "bpr", "mf", "session", "explore:thompson", "explore:linucb", "popular".
   std::string source;
+  // Explored items: the probability the policy chose this item with; < 0 otherwise.
+  double propensity = -1.0;
 };
 
 struct Recommendation {

@@ -8,6 +8,7 @@
 #include "common/rng.h"
 #include "daemon/http_message.h"
 #include "stream/event_codec.h"
+#include "stream/served_codec.h"
 
 namespace streamrec::daemon {
 namespace {
@@ -47,33 +48,27 @@ Result<Recommendation> DaemonService::Recommend(const RecommendRequest& request)
   Recommendation rec;
   rec.user = request.user;
   rec.rec_id = NextRecId();
-  model_->Recommend(request.user, request.session, request.k, request.exclude_seen, &rec.items);
+  const uint32_t explore =
+      request.explore >= 0 ? static_cast<uint32_t>(request.explore) : config_.bandit.explore;
+  model_->Recommend(request.user, request.session, request.k, request.exclude_seen, &rec.items,
+                    explore, Mix64(std::hash<std::string>()(rec.rec_id)));
   served_->Inc();
   // Log what was served, best effort: a full producer queue drops the log line, not the answer.
-  std::string payload = "{\"type\":\"served\",\"rec_id\":";
-  AppendJsonString(rec.rec_id, &payload);
-  payload += ",\"user\":";
-  AppendJsonString(rec.user, &payload);
-  if (!request.session.empty()) {
-    payload += ",\"session\":";
-    AppendJsonString(request.session, &payload);
-  }
-  payload += ",\"ts\":";
-  AppendJsonNumber(payload, NowSeconds());
-  payload += ",\"items\":[";
+  thread_local std::vector<ServedItem> items;
+  thread_local std::string payload;
+  items.clear();
+  payload.clear();
   for (size_t i = 0; i < rec.items.size(); ++i) {
-    if (i > 0) payload += ',';
-    payload += "{\"item\":";
-    AppendJsonString(rec.items[i].item, &payload);
-    payload += ",\"pos\":";
-    AppendJsonNumber(payload, static_cast<double>(i));
-    payload += ",\"score\":";
-    AppendJsonNumber(payload, rec.items[i].score);
-    payload += ",\"source\":";
-    AppendJsonString(rec.items[i].source, &payload);
-    payload += '}';
+    const ScoredId& s = rec.items[i];
+    items.push_back({s.item, static_cast<uint32_t>(i), s.score, s.source, s.propensity});
   }
-  payload += "]}";
+  ServedView view;
+  view.rec_id = rec.rec_id;
+  view.user = rec.user;
+  view.session = request.session;
+  view.ts_seconds = NowSeconds();
+  view.items = items;
+  EncodeServed(view, &payload);
   const std::string& key = rec.user.empty() ? request.session : rec.user;
   if (!producer_->Produce(config_.kafka.served_topic, key, payload).ok()) served_dropped_->Inc();
   return rec;

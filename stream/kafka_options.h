@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace streamrec::stream {
 
@@ -19,6 +20,9 @@ struct KafkaOptions {
   std::string dlq_topic = "events.dlq";
   // What the daemon served (the bandits' feedback loop).
   std::string served_topic = "served";
+  // Topics the consumer reads besides `topic` (the daemon adds served_topic when it explores:
+  // the bandits' rewards join what was served with what users clicked).
+  std::vector<std::string> extra_topics;
   // group.id of the consumer group; daemons sharing it split the partitions of `topic`.
   std::string group_id = "streamrec";
   // client.id: shows up in broker logs and metrics.

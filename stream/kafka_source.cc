@@ -110,8 +110,12 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::Create(const KafkaOptions& opt
   // Serve error/commit callbacks from rd_kafka_consumer_poll(), on the polling thread.
   rd_kafka_poll_set_consumer(rk);
 
-  internal::PartitionListPtr topics(rd_kafka_topic_partition_list_new(1));
+  internal::PartitionListPtr topics(
+      rd_kafka_topic_partition_list_new(1 + static_cast<int>(options.extra_topics.size())));
   rd_kafka_topic_partition_list_add(topics.get(), options.topic.c_str(), RD_KAFKA_PARTITION_UA);
+  for (const std::string& t : options.extra_topics) {
+    rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  }
   if (rd_kafka_resp_err_t err = rd_kafka_subscribe(rk, topics.get()); err != 0) {
     return Status::InvalidArgument("subscribe to " + options.topic + ": " + rd_kafka_err2str(err));
   }
@@ -268,14 +272,14 @@ void KafkaSource::OnCommit(int err, rd_kafka_topic_partition_list_t* offsets) {
       rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(err)));
 }
 
-Status KafkaSource::CommitOffsets(const std::map<int32_t, int64_t>& next_offsets) {
+Status KafkaSource::CommitOffsets(const std::string& topic,
+                                  const std::map<int32_t, int64_t>& next_offsets) {
   if (closed_) return Status::FailedPrecondition("KafkaSource is closed");
   if (next_offsets.empty()) return Status::Ok();
   internal::PartitionListPtr list(
       rd_kafka_topic_partition_list_new(static_cast<int>(next_offsets.size())));
   for (const auto& [partition, offset] : next_offsets) {
-    rd_kafka_topic_partition_list_add(list.get(), options_.topic.c_str(), partition)->offset =
-        offset;
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset = offset;
   }
   if (rd_kafka_resp_err_t err = rd_kafka_commit(rk_, list.get(), /*async=*/1); err != 0) {
     Bump(counters_.commit_failures);
@@ -315,6 +319,30 @@ std::vector<PartitionLag> KafkaSource::Lag() const {
     lags.push_back(lag);
   }
   return lags;
+}
+
+bool KafkaSource::Watermarks(const std::string& topic, int32_t partition, int64_t* low,
+                             int64_t* high) const {
+  int64_t lo = RD_KAFKA_OFFSET_INVALID;
+  int64_t hi = RD_KAFKA_OFFSET_INVALID;
+  if (rd_kafka_get_watermark_offsets(rk_, topic.c_str(), partition, &lo, &hi) != 0 || hi < 0 ||
+      lo < 0) {
+    return false;
+  }
+  *low = lo;
+  *high = hi;
+  return true;
+}
+
+bool KafkaSource::QueryWatermarks(const std::string& topic, int32_t partition, int64_t* low,
+                                  int64_t* high, int timeout_ms) {
+  int64_t lo = 0, hi = 0;
+  if (rd_kafka_query_watermark_offsets(rk_, topic.c_str(), partition, &lo, &hi, timeout_ms) != 0) {
+    return false;
+  }
+  *low = lo;
+  *high = hi;
+  return true;
 }
 
 std::vector<int32_t> KafkaSource::assignment() const { return assigned_; }

@@ -90,17 +90,28 @@ class MessageSource {
   // error, a failed OnPartitionsAssigned, or after Close()).
   virtual Status PollBatch(int max_messages, int timeout_ms, std::vector<Message>* out) = 0;
 
-  // Asynchronously commits partition -> next offset (last applied + 1) of the consumed topic
+  // Asynchronously commits partition -> next offset (last applied + 1) of a consumed `topic`
   // to the group in Kafka, so that lag shows in Kafka tooling. Start offsets never come from
   // these commits unless a listener asks for kOffsetCommitted. Failures are counted.
-  virtual Status CommitOffsets(const std::map<int32_t, int64_t>& next_offsets) = 0;
+  virtual Status CommitOffsets(const std::string& topic,
+                               const std::map<int32_t, int64_t>& next_offsets) = 0;
+
+  // The low and high watermark offsets of one partition of a consumed topic, as the last fetch
+  // saw them (cached: no broker round trip). False while unknown (before the first fetch).
+  virtual bool Watermarks(const std::string& topic, int32_t partition, int64_t* low,
+                          int64_t* high) const = 0;
+  // The same, asked of the broker now (blocks up to timeout_ms); false on error or timeout.
+  // May be called from a RebalanceListener callback.
+  virtual bool QueryWatermarks(const std::string& topic, int32_t partition, int64_t* low,
+                               int64_t* high, int timeout_ms) = 0;
 
   // Leaves the group: revokes the assignment (calling the listener), commits nothing, and
   // stops fetching. Idempotent. Call before destruction; the destructor calls it otherwise.
   virtual Status Close() = 0;
 };
 
-// A librdkafka consumer-group member (KafkaOptions: brokers, topic, group_id, tuning) with
+// A librdkafka consumer-group member (KafkaOptions: brokers, topic and extra_topics, group_id,
+// tuning; Lag() covers `topic`) with
 // enable.auto.commit=false and enable.auto.offset.store=false: the caller owns offsets.
 // Eager rebalance protocol (range assignor): on assignment the listener chooses the start
 // offset of every partition, then rd_kafka_assign(); on revocation the listener runs first,
@@ -119,8 +130,13 @@ class KafkaSource final : public MessageSource {
   KafkaSource& operator=(const KafkaSource&) = delete;
 
   Status PollBatch(int max_messages, int timeout_ms, std::vector<Message>* out) override;
-  Status CommitOffsets(const std::map<int32_t, int64_t>& next_offsets) override;
+  Status CommitOffsets(const std::string& topic,
+                       const std::map<int32_t, int64_t>& next_offsets) override;
   Status Close() override;
+  bool Watermarks(const std::string& topic, int32_t partition, int64_t* low,
+                  int64_t* high) const override;
+  bool QueryWatermarks(const std::string& topic, int32_t partition, int64_t* low, int64_t* high,
+                       int timeout_ms) override;
 
   // Lag per assigned partition of options.topic, from cached watermarks (cheap: no broker
   // round trip). Polling thread only; call every few seconds and export as a gauge.

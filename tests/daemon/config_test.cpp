@@ -47,6 +47,17 @@ TEST_CASE("Config: bad files are refused with a message naming the key", "[confi
       {R"({"session": {"params": {"dim": 0}}})", "dim"},
       {R"({"session": {"params": {"no_such_param": 1}}})", "no_such_param"},
       {R"({"models": {"bpr": {"dim": -1}}})", "dim"},
+      {R"({"bandit": 1})", "bandit"},
+      {R"({"bandit": {"policy": "ucb1"}})", "ucb1"},
+      {R"({"bandit": {"polcy": "linucb"}})", "bandit.polcy"},
+      {R"({"bandit": {"explore": -1}})", "explore"},
+      {R"({"bandit": {"explore": 101}})", "bandit.explore"},
+      {R"({"bandit": {"cold_threshold": 0}})", "bandit.cold_threshold"},
+      {R"({"bandit": {"feature_dim": 0}})", "bandit.feature_dim"},
+      {R"({"bandit": {"window_s": -1}})", "bandit.window_s"},
+      {R"({"bandit": {"policy": "linucb", "params": {"alpha": -1}}})", "alpha"},
+      {R"({"bandit": {"policy": "thompson", "params": {"alpha": 1}}})", "alpha"},
+      {R"({"served_topic": "events"})", "served_topic"},
   };
   for (const auto& [text, names] : cases) {
     INFO(text);
@@ -59,6 +70,24 @@ TEST_CASE("Config: bad files are refused with a message naming the key", "[confi
                       "session": {"model": "sknn", "weight": 0.5, "blend": "rank"}})")
             .ok());
   CHECK(Load(dir, R"({"session": {"model": "none"}})").ok());
+  CHECK(Load(dir, R"({"bandit": {"policy": "thompson", "explore": 2, "window_s": 60,
+                                 "params": {"prior_beta": 100}}})")
+            .ok());
+  CHECK(Load(dir, R"({"bandit": {"policy": "none"}})").ok());
+}
+
+TEST_CASE("Config: the bandit policy and feature dimension are in the fingerprint", "[config]") {
+  Config a, b;
+  b.bandit.policy = "thompson";
+  CHECK(a.Fingerprint() != b.Fingerprint());
+  CHECK(a.Fingerprint().find("bandit.policy=linucb") != std::string::npos);
+  b = a;
+  b.bandit.feature_dim = 64;
+  CHECK(a.Fingerprint() != b.Fingerprint());
+  b = a;
+  b.bandit.explore = 3;  // serving-time only
+  b.bandit.window_s = 10;
+  CHECK(a.Fingerprint() == b.Fingerprint());
 }
 
 }  // namespace streamrec::daemon

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -216,11 +217,18 @@ TEST_CASE("serve: applies events, dead-letters malformed ones with reasons, answ
   REQUIRE(status == 200);
   REQUIRE(rec["items"].size() == 10);
   CHECK(!rec["rec_id"].get<std::string>().empty());
+  int explored = 0;
   for (const auto& it : rec["items"]) {
     CHECK(seen["u7"].count(it["item"].get<std::string>()) == 0);
-    // Clicks a second apart: u7 has a live implicit session, blended with BPR.
-    CHECK((it["source"] == "bpr" || it["source"] == "session"));
+    // Clicks a second apart: u7 has a live implicit session, blended with BPR; the last slot
+    // may explore a cold item (default explore = 1, LinUCB).
+    const std::string source = it["source"];
+    explored += source == "explore:linucb";
+    CHECK((source == "bpr" || source == "session" || source == "explore:linucb"));
+    CHECK(it.contains("propensity") == (source == "explore:linucb"));
   }
+  CHECK(explored <= 1);
+  if (explored == 1) CHECK(rec["items"][9]["source"] == "explore:linucb");
   // The planted clusters are learned: most recommendations are in u7's cluster (7 % 4 = 3).
   int in_cluster = 0;
   for (const auto& it : rec["items"])
@@ -353,6 +361,7 @@ TEST_CASE("serve: kill -9 mid-ingest twice, then the state equals an uninterrupt
   REQUIRE(b.Stop() == 0);
   const json crashed = inspect(dir.path() + "/b");
   CHECK(crashed["offsets_total"] == clean["offsets_total"]);
+  INFO("clean " << clean.dump() << "\ncrashed " << crashed.dump());
   CHECK(crashed["checksum"] == clean["checksum"]);
   CHECK(crashed["keys"] == clean["keys"]);
 }
@@ -402,9 +411,10 @@ TEST_CASE("serve: session-aware answers, /v1/next, and both survive kill -9", "[
   d.Start(brokers, dir.path() + "/state", "g", dir.path(), {"--config", config});
   REQUIRE(WaitFor([&] { return d.Applied() == events.size(); }, 60000));
   int status = 0;
-  const std::vector<std::string> queries = {
-      "/v1/recommend?session=q&k=5", "/v1/recommend?user=uq&k=5",
-      "/v1/recommend?user=u3&session=q&k=5", "/v1/next?item=m1&k=5", "/v1/next?item=m30&k=5"};
+  const std::vector<std::string> queries = {"/v1/recommend?session=q&k=5&explore=0",
+                                            "/v1/recommend?user=uq&k=5&explore=0",
+                                            "/v1/recommend?user=u3&session=q&k=5&explore=0",
+                                            "/v1/next?item=m1&k=5", "/v1/next?item=m30&k=5"};
   std::vector<json> before;
   for (const std::string& q : queries) {
     json j = d.Get(q, &status);
@@ -507,6 +517,107 @@ TEST_CASE("serve: a bad config or an incompatible store stops start-up with a cl
             &code);
   CHECK(code != 0);
   CHECK_THAT(out, Catch::Contains("bpr.dim"));
+}
+
+namespace {
+// Value of a labelled sample, e.g. LabelledSample(text, "x_total", "value=\"1\"").
+double LabelledSample(const std::string& text, const std::string& name, const std::string& label) {
+  const std::string key = "\n" + name + "{" + label + "} ";
+  const size_t at = text.find(key);
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + key.size()));
+}
+
+double NowSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+TEST_CASE("serve: explore slots, served x click rewards over Kafka, exactly once across kill -9",
+          "[integration]") {
+  const std::string kJson = "Content-Type: application/json";
+  TempDir dir;
+  Broker broker(1);
+  const int64_t t0 = static_cast<int64_t>(NowSeconds()) - 1000;
+  // Warm items m0..m19 (20 clicks each: they graduate) and five cold catalog items with features.
+  int64_t t = t0;
+  for (int u = 0; u < 40; ++u) {
+    for (int i = 0; i < 10; ++i) {
+      broker.Produce("u" + std::to_string(u),
+                     "{\"type\":\"click\",\"user\":\"u" + std::to_string(u) + "\",\"item\":\"m" +
+                         std::to_string((u + i) % 20) + "\",\"ts\":" + std::to_string(t++) + "}");
+    }
+  }
+  for (int i = 0; i < 5; ++i) {
+    broker.Produce("c", "{\"type\":\"item\",\"item\":\"c" + std::to_string(i) +
+                            "\",\"features\":{\"genre:x\":1},\"ts\":" + std::to_string(t++) + "}");
+  }
+  broker.Flush();
+  const size_t warm = 405;
+  const std::string config = dir.path() + "/config.json";
+  std::ofstream(config) << R"({"checkpoint_interval_ms": 20,
+      "bandit": {"policy": "thompson", "window_s": 5, "lateness_s": 0}})";
+  const std::string brokers = broker.broker->bootstrap_servers();
+  Daemon d;
+  d.Start(brokers, dir.path() + "/state", "g", dir.path(), {"--config", config});
+  REQUIRE(WaitFor([&] { return d.Applied() == warm; }, 60000));
+  int status = 0;
+  const json info = d.Get("/v1/info", &status);
+  CHECK(info["bandit"]["policy"] == "thompson");
+  CHECK(info["bandit"]["pool_size"] == 5);
+
+  // 1. A list with one exploration slot (the default), then a click on it naming its rec_id.
+  json rec = d.Get("/v1/recommend?user=u1&k=10", &status);
+  REQUIRE(status == 200);
+  REQUIRE(rec["items"].size() == 10);
+  const json& slot = rec["items"][9];
+  INFO(rec.dump());
+  REQUIRE(slot["source"] == "explore:thompson");
+  CHECK(slot["item"].get<std::string>()[0] == 'c');
+  CHECK(slot["propensity"].get<double>() > 0);
+  const std::string body = "{\"type\":\"click\",\"user\":\"u1\",\"item\":\"" +
+                           slot["item"].get<std::string>() + "\",\"rec_id\":\"" +
+                           rec["rec_id"].get<std::string>() +
+                           "\",\"ts\":" + std::to_string(NowSeconds() + 1) + "}";
+  Http("POST", d.Url("/v1/events"), &status, body, kJson);
+  REQUIRE(status == 200);
+  const std::string one = "value=\"1\"", zero = "value=\"0\"";
+  REQUIRE(WaitFor(
+      [&] { return LabelledSample(d.Metrics(), "streamrec_bandit_rewards_total", one) == 1; },
+      20000));
+  // 2. A list whose explored item is not clicked: reward 0 once event time passes its window.
+  rec = d.Get("/v1/recommend?user=u2&k=10&explore=2", &status);
+  CHECK(rec["items"][8]["source"] == "explore:thompson");
+  CHECK(rec["items"][9]["source"] == "explore:thompson");
+  // explore out of range: a 400 JSON error.
+  CHECK(d.Get("/v1/recommend?user=u2&k=3&explore=4", &status).contains("error"));
+  CHECK(status == 400);
+  Http("POST", d.Url("/v1/events"), &status,
+       "{\"type\":\"view\",\"user\":\"u3\",\"item\":\"m1\",\"ts\":" +
+           std::to_string(NowSeconds() + 60) + "}",
+       kJson);
+  REQUIRE(status == 200);
+  REQUIRE(WaitFor(
+      [&] { return LabelledSample(d.Metrics(), "streamrec_bandit_rewards_total", zero) == 2; },
+      20000));
+  CHECK(LabelledSample(d.Metrics(), "streamrec_bandit_rewards_total", one) == 1);
+
+  // kill -9 and restart: the rewards are in the store, and the served topic is not joined again.
+  d.child->Signal(SIGKILL);
+  CHECK(d.child->Wait() == 128 + SIGKILL);
+  d.Start(brokers, dir.path() + "/state", "g", dir.path(), {"--config", config});
+  REQUIRE(WaitFor([&] { return d.Applied() == warm + 2; }, 60000));
+  // Another event moves time on; nothing is joined twice.
+  Http("POST", d.Url("/v1/events"), &status,
+       "{\"type\":\"view\",\"user\":\"u3\",\"item\":\"m2\",\"ts\":" +
+           std::to_string(NowSeconds() + 120) + "}",
+       kJson);
+  REQUIRE(WaitFor([&] { return d.Applied() == warm + 3; }, 20000));
+  const std::string m = d.Metrics();
+  CHECK(LabelledSample(m, "streamrec_bandit_rewards_total", one) == 1);
+  CHECK(LabelledSample(m, "streamrec_bandit_rewards_total", zero) == 2);
+  CHECK(Sample(m, "streamrec_bandit_pool_size") == 5);
+  CHECK(d.Stop() == 0);
 }
 
 }  // namespace streamrec::testing

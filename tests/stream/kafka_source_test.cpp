@@ -88,7 +88,7 @@ TEST_CASE("kafka_source: consumes every keyed message exactly once", "[kafka]") 
   // Commits are for lag visibility only; they must at least be accepted.
   std::map<int32_t, int64_t> next;
   for (const PartitionLag& lag : lags) next[lag.partition] = lag.next_offset;
-  REQUIRE(source->CommitOffsets(next).ok());
+  REQUIRE(source->CommitOffsets("events", next).ok());
 
   const SourceCounters c = source->counters();
   REQUIRE(c.messages == kMessages);

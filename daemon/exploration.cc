@@ -1,0 +1,193 @@
+#include "daemon/exploration.h"
+
+#include <algorithm>
+
+#include "common/coding.h"
+#include "state/keys.h"
+
+namespace streamrec::daemon {
+namespace {
+
+using state::Family;
+
+// kModel keys.
+constexpr std::string_view kPoolKey = "bandit.pool";
+constexpr std::string_view kJoinerKey = "bandit.joiner";
+constexpr std::string_view kClockKey = "bandit.clock";
+
+bandits::PoolOptions PoolOptionsOf(const BanditConfig& c) {
+  bandits::PoolOptions o;
+  o.cold_threshold = c.cold_threshold;
+  o.feature_dim = c.feature_dim;
+  return o;
+}
+
+bandits::JoinerOptions JoinerOptionsOf(const BanditConfig& c) {
+  bandits::JoinerOptions o;
+  o.window_s = c.window_s;
+  o.lateness_s = c.lateness_s;
+  return o;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Exploration>> Exploration::Create(const BanditConfig& config,
+                                                         const EmbeddingTable* users) {
+  auto policy = bandits::MakePolicy(config.policy, config.params, config.feature_dim, users->dim());
+  if (!policy.ok()) return policy.status();
+  return std::unique_ptr<Exploration>(new Exploration(config, std::move(*policy), users));
+}
+
+Exploration::Exploration(const BanditConfig& config, std::unique_ptr<bandits::Policy> policy,
+                         const EmbeddingTable* users)
+    : config_(config),
+      users_(users),
+      pool_(PoolOptionsOf(config), std::move(policy)),
+      joiner_(JoinerOptionsOf(config)),
+      source_("explore:" + std::string(pool_.policy().name())) {}
+
+void Exploration::ApplyRewards() {
+  for (const bandits::Reward& r : rewards_) {
+    const UserIndex u = r.served.user;
+    std::span<const float> emb;
+    if (u < users_->rows()) emb = {users_->Row(u), users_->dim()};
+    pool_.OnReward({emb}, r.served.item, r.reward, r.served.ts_micros);
+  }
+  if (!rewards_.empty()) joiner_dirty_ = true;
+  rewards_.clear();
+}
+
+void Exploration::AdvanceTime(int64_t ts_micros) {
+  if (ts_micros <= now_micros_) return;
+  now_micros_ = ts_micros;
+  joiner_.Advance(ts_micros, &rewards_);
+  joiner_dirty_ = true;  // its clock moved
+  ApplyRewards();
+}
+
+void Exploration::SetServedProgress(int64_t cap_micros) {
+  if (cap_micros == served_cap_) return;
+  served_cap_ = cap_micros;
+  joiner_.SetWatermarkCap(cap_micros, &rewards_);
+  ApplyRewards();
+}
+
+void Exploration::OnItem(ItemIndex item, std::span<const Feature> features) {
+  bandits::SparseFeatures f;
+  for (const Feature& x : features) pool_.hasher().Add(x.name, x.value, &f);
+  pool_.OnItem(item, f, now_micros_);
+}
+
+void Exploration::OnInteraction(UserIndex user, ItemIndex item, std::string_view rec_id,
+                                bool is_click) {
+  pool_.OnInteraction(item, now_micros_);
+  // Only clicks on pool items can settle an impression (explored items are pool items, and
+  // graduated ones take no rewards): the joiner buffers nothing else.
+  if (!is_click || !pool_.InPool(item)) return;
+  const uint64_t rec = rec_id.empty() ? 0 : bandits::RecIdHash(rec_id);
+  joiner_.OnClick({user, item, rec, now_micros_}, &rewards_);
+  joiner_dirty_ = true;
+  ApplyRewards();
+}
+
+void Exploration::OnServed(UserIndex user, ItemIndex item, std::string_view rec_id, uint32_t pos,
+                           double propensity, int64_t ts_micros) {
+  joiner_.OnServed({bandits::RecIdHash(rec_id), user, item, pos, propensity, ts_micros}, &rewards_);
+  joiner_dirty_ = true;
+  ApplyRewards();
+}
+
+void Exploration::Select(std::span<const float> embedding, uint32_t k,
+                         std::span<const ItemIndex> exclude, uint64_t seed,
+                         std::vector<bandits::ExploreSlot>* out) const {
+  thread_local bandits::SelectScratch scratch;
+  pool_.SelectSlots({embedding}, k, exclude, now_micros_, seed, &scratch, out);
+}
+
+ExplorationStats Exploration::Stats() const {
+  const bandits::JoinerStats& j = joiner_.stats();
+  ExplorationStats s;
+  s.pool_size = pool_.size();
+  s.graduated = pool_.graduated();
+  s.rewards_one = j.rewards_one;
+  s.rewards_zero = j.rewards_zero;
+  s.open_impressions = joiner_.open_served();
+  s.late_served = j.late_served;
+  s.evicted_served = j.evicted_served;
+  return s;
+}
+
+void Exploration::AppendCheckpoint(state::WriteBatch* batch) {
+  dirty_.clear();
+  pool_.TakeDirty(&dirty_);
+  for (ItemIndex i : dirty_) {
+    value_.clear();
+    ByteWriter w(&value_);
+    pool_.SaveItem(i, &w);
+    if (value_.empty()) {
+      batch->Delete(Family::kBandits, state::IndexKey(i));
+    } else {
+      batch->Put(Family::kBandits, state::IndexKey(i), value_);
+    }
+  }
+  if (!dirty_.empty() || joiner_dirty_) {  // rewards change the policy's shared state too
+    value_.clear();
+    ByteWriter w(&value_);
+    pool_.SaveGlobals(&w);
+    batch->Put(Family::kModel, kPoolKey, value_);
+  }
+  if (joiner_dirty_) {
+    value_.clear();
+    ByteWriter w(&value_);
+    joiner_.Save(&w);
+    batch->Put(Family::kModel, kJoinerKey, value_);
+    value_.clear();
+    ByteWriter(&value_).PutU64(static_cast<uint64_t>(now_micros_));
+    batch->Put(Family::kModel, kClockKey, value_);
+    joiner_dirty_ = false;
+  }
+}
+
+Status Exploration::Restore(const state::StateReader& store, uint32_t items) {
+  std::string value;
+  Status st = store.Get(Family::kModel, kPoolKey, &value);
+  if (st.ok()) {
+    ByteReader r(value);
+    STREAMREC_RETURN_IF_ERROR(pool_.LoadGlobals(&r));
+  } else if (!st.IsNotFound()) {
+    return st;
+  }
+  Status error;
+  STREAMREC_RETURN_IF_ERROR(
+      store.ForEach(Family::kBandits, "", [&](std::string_view key, std::string_view rec) {
+        uint32_t item;
+        if (!state::ParseIndexKey(key, &item) || item >= items) {
+          error = Status::Corruption("bandits: malformed key or unknown item");
+          return false;
+        }
+        ByteReader r(rec);
+        error = pool_.LoadItem(item, &r);
+        return error.ok();
+      }));
+  STREAMREC_RETURN_IF_ERROR(error);
+  st = store.Get(Family::kModel, kJoinerKey, &value);
+  if (st.ok()) {
+    ByteReader r(value);
+    STREAMREC_RETURN_IF_ERROR(joiner_.Load(&r));
+  } else if (!st.IsNotFound()) {
+    return st;
+  }
+  st = store.Get(Family::kModel, kClockKey, &value);
+  if (st.ok()) {
+    uint64_t clock = 0;
+    if (!ByteReader(value).GetU64(&clock)) return Status::Corruption("bandit.clock: truncated");
+    now_micros_ = static_cast<int64_t>(clock);
+  } else if (!st.IsNotFound()) {
+    return st;
+  }
+  std::vector<ItemIndex> discard;
+  pool_.TakeDirty(&discard);  // nothing restored is dirty
+  return Status::Ok();
+}
+
+}  // namespace streamrec::daemon
