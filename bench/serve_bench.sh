@@ -5,9 +5,12 @@
 #  2. /v1/recommend latency (wrk -t1 -c2 -d10s --latency) with 100k items x 64 dims while a
 #     replay feeds ingest: a user alone (BPR), then a user with a live session (session model +
 #     BPR blend); both p99s are printed;
-#  3. /v1/recommend throughput at 20k items vs. the top-k kernel alone (bench/models_bench).
+#  3. /v1/recommend throughput at 20k items vs. the top-k kernel alone (bench/models_bench);
+#  4. what exploration adds to /v1/recommend: p99 with explore=1 (LinUCB, feature dim 32, a
+#     pool of >= 10k cold catalog items) vs. explore=0 on the same daemon, alternating rounds.
+# Sections 2 and 3 run the daemon's defaults, exploration included (1 slot of 10, LinUCB).
 # Usage: bench/serve_bench.sh [BUILD_DIR]   (needs kcat, wrk, curl, python3)
-#        SECTIONS="2" bench/serve_bench.sh     runs only the sections listed (default "1 2 3")
+#        SECTIONS="2" bench/serve_bench.sh     runs only the sections listed (default "1 2 3 4")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -19,7 +22,7 @@ json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 # the daemon is being measured on.
 applied() { curl -s "$1/metrics" | awk '$1 == "streamrec_events_applied_total" {print $2; exit}'; }
 now() { date +%s.%N; }
-sections=" ${SECTIONS:-1 2 3} "
+sections=" ${SECTIONS:-1 2 3 4} "
 want() { [[ "$sections" == *" $1 "* ]]; }
 stop_section() {  # the section's daemon and broker
   kill "$serve_pid" "$(cat "$work/broker.pid")" 2>/dev/null || true
@@ -119,5 +122,28 @@ while [ "$(applied "$url")" -lt "$n" ]; do sleep 0.1; done
 user=$(grep -m1 -o '"user":"u[0-9]*"' "$work/mid.jsonl" | cut -d'"' -f4)
 wrk -t1 -c2 -d10s --latency "$url/v1/recommend?user=$user&k=10" | tee "$work/wrk3.txt"
 "$build/bench/models_bench" --benchmark_filter='BM_TopK/20000/64' --benchmark_min_time=2 2>/dev/null | grep BM_TopK
+stop_section
+fi
+
+if want 4; then
+echo "== 4. what exploration adds: /v1/recommend p99, explore=1 (LinUCB, dim 32) vs explore=0"
+brokers=$(start_broker)
+"$bin" gen --users 20000 --items 40000 --events 300000 --seed 4 --out "$work/cold.jsonl"
+"$bin" replay --data "$work/cold.jsonl" --brokers "$brokers" --quiet
+port=$((20000 + RANDOM % 20000))
+echo '{"bandit": {"policy": "linucb", "feature_dim": 32}}' > "$work/serve4.json"
+start_serve "$brokers" "$port" "$work/state4" --config "$work/serve4.json"
+url=http://127.0.0.1:$port
+n=$(wc -l < "$work/cold.jsonl")
+while [ "$(applied "$url")" -lt "$n" ]; do sleep 0.1; done
+echo "items: $(curl -s "$url/v1/info" | json 'd["model"]["items"]'), cold items in the pool: $(curl -s "$url/v1/info" | json 'd["bandit"]["pool_size"]')"
+user=$(grep -m1 -o '"user":"u[0-9]*"' "$work/cold.jsonl" | cut -d'"' -f4)
+echo "explore=1 answer: $(curl -s "$url/v1/recommend?user=$user&k=10&explore=1" | json 'd["items"][-1]')"
+for round in 1 2 3; do
+  for e in 0 1; do
+    wrk -t1 -c2 -d10s --latency "$url/v1/recommend?user=$user&k=10&explore=$e" > "$work/wrk4-$e-$round.txt"
+    echo "round $round explore=$e: p50 $(awk '$1 == "50%" {print $2}' "$work/wrk4-$e-$round.txt") p99 $(p99 "$work/wrk4-$e-$round.txt") $(grep Requests/sec "$work/wrk4-$e-$round.txt")"
+  done
+done
 stop_section
 fi

@@ -62,8 +62,20 @@ printf '%s\n' '{"type":"click","user":"demo-user","item":"'"$item"'"}' \
 echo "  or: echo 'demo-user:{\"type\":\"click\",\"user\":\"demo-user\",\"item\":\"$item\"}' | kcat -P -b $brokers -t events -K:"
 sleep 1
 get "/v1/recommend?user=demo-user&k=5"
+say "Cold start: a new catalog item is explorable at once; 1 slot of 10 explores (LinUCB)"
+post() { curl -s -X POST -H 'Content-Type: application/x-ndjson' --data-binary @- "$url/v1/events"; echo; }
+echo '{"type":"item","item":"brand-new","features":{"genre:Drama":1,"year":2026}}' | post
+sleep 1
+rec=$(curl -s "$url/v1/recommend?user=demo-user&k=10&explore=2")
+echo "\$ curl -s '$url/v1/recommend?user=demo-user&k=10&explore=2'  (the last 2 slots explore)"
+echo "$rec" | python3 -c 'import json,sys; d=json.load(sys.stdin); [print("  ", i) for i in d["items"][-3:]]'
+explored=$(echo "$rec" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][-1]["item"])')
+rec_id=$(echo "$rec" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rec_id"])')
+echo "demo-user clicks the explored $explored, naming the rec_id: the daemon joins it with the served log"
+echo '{"type":"click","user":"demo-user","item":"'"$explored"'","rec_id":"'"$rec_id"'"}' | post
+sleep 1.5
 say "Metrics (Prometheus text at $url/metrics)"
-curl -s "$url/metrics" | grep -E '^streamrec_(events_applied_total|events_invalid_total|checkpoints_total|model_users|model_items) '
+curl -s "$url/metrics" | grep -E '^streamrec_(events_applied_total|events_invalid_total|checkpoints_total|model_users|model_items|bandit_rewards_total|bandit_pool_size)[ {]'
 
 if [ "${DEMO_EXIT:-0}" = 1 ]; then exit 0; fi
 say "Dashboard: $url/   -- Ctrl-C stops the daemon (it checkpoints first)"
