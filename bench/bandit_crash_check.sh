@@ -27,7 +27,6 @@ ml=${STREAMREC_DATA:-../shared/data}/movielens-100k
 [ -f "$ml/u.data" ] || { echo "MovieLens-100k not found at $ml (set STREAMREC_DATA)"; exit 2; }
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-applied() { curl -s "$1/v1/info" | python3 -c 'import json,sys; print(json.load(sys.stdin)["model"]["events_applied"])' 2>/dev/null || echo 0; }
 bandit() { curl -s "$1/v1/info" | python3 -c 'import json,sys; b=json.load(sys.stdin)["bandit"]; print(b["rewards_one"], b["rewards_zero"], b["open_impressions"] + b["served_held"], b["late_served"])'; }
 
 "$bin" broker --partitions 1 --addr-file "$work/addr" > "$work/broker.log" 2>&1 &
@@ -83,12 +82,8 @@ cat > "$work/config.json" <<JSON
  "bandit": {"policy": "$policy", "cold_threshold": 1000000000, "window_s": 600, "lateness_s": 60}}
 JSON
 
-run() {  # $1 data dir, $2 port; starts serve in the background
-  "$bin" serve --brokers "$brokers" --data-dir "$1" --http "127.0.0.1:$2" --group "g-$(basename "$1")" \
-    --config "$work/config.json" >> "$work/serve.log" 2>&1 &
-  serve_pid=$!
-  for _ in $(seq 200); do curl -sf "http://127.0.0.1:$2/healthz" > /dev/null && break; sleep 0.05; done
-}
+SERVE_FLAGS=(--config "$work/config.json")
+. bench/crash_lib.sh
 finish() {  # $1 url: waits for every event, then for every served record (up to 30 s)
   while [ "$(applied "$1")" -lt "$n_events" ]; do sleep 0.1; done
   for _ in $(seq 300); do
@@ -102,26 +97,18 @@ echo "== clean run ($policy)"
 run "$work/a" 28411
 finish http://127.0.0.1:28411
 read -r one_a zero_a open_a late_a <<< "$(bandit http://127.0.0.1:28411)"
-kill "$serve_pid"; wait "$serve_pid" || true
-clean=$("$bin" inspect --checksum --data-dir "$work/a")
+stop
+clean=$(inspect "$work/a")
 echo "rewards 1: $one_a, 0: $zero_a, open: $open_a, late: $late_a"
 
 echo "== run killed with SIGKILL three times"
-for target in 30000 60000 90000; do
-  run "$work/b" 28412
-  while [ "$(applied http://127.0.0.1:28412)" -lt "$target" ]; do sleep 0.02; done
-  kill -9 "$serve_pid"
-  wait "$serve_pid" 2>/dev/null || true
-  echo "killed after >= $target applied"
-done
-run "$work/b" 28412
+kill_three_times "$work/b" 28412 30000 60000 90000
 finish http://127.0.0.1:28412
 read -r one_b zero_b open_b late_b <<< "$(bandit http://127.0.0.1:28412)"
-kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
-crashed=$("$bin" inspect --checksum --data-dir "$work/b")
+stop
+crashed=$(inspect "$work/b")
 echo "rewards 1: $one_b, 0: $zero_b, open: $open_b, late: $late_b"
-sum() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])["checksum"])' "$1"; }
-echo "checksums: clean $(sum "$clean"), crashed $(sum "$crashed")"
+echo "checksums: clean $(checksum_of "$clean"), crashed $(checksum_of "$crashed")"
 echo "clean:   $clean"
 echo "crashed: $crashed"
 ok=1
@@ -130,7 +117,7 @@ ok=1
 [ $((one_b + zero_b + open_b)) = "$n_served" ] || { echo "FAIL: crashed run: 1 + 0 + open != $n_served"; ok=0; }
 [ "$late_a$late_b" = 00 ] || { echo "FAIL: late served records"; ok=0; }
 [ "$zero_a $open_a" = "$zero_b $open_b" ] || { echo "FAIL: runs differ"; ok=0; }
-if [ "$policy" = thompson ] && [ "$(sum "$clean")" != "$(sum "$crashed")" ]; then
+if [ "$policy" = thompson ] && [ "$(checksum_of "$clean")" != "$(checksum_of "$crashed")" ]; then
   echo "FAIL: checksums differ"; ok=0
 fi
 [ $ok = 1 ] && echo "PASS: $n_served impressions settled once each ($one_a clicked), across 3 kills"

@@ -15,7 +15,6 @@ data=${STREAMREC_DATA:-../shared/data}/movielens-100k/u.data
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 metric() { curl -s "$1/metrics" | awk -v m="$2" '$1 == m {print int($2)}'; }
-applied() { curl -s "$1/v1/info" | python3 -c 'import json,sys; print(json.load(sys.stdin)["model"]["events_applied"])' 2>/dev/null || echo 0; }
 
 "$bin" broker --partitions 1 --addr-file "$work/addr" > "$work/broker.log" 2>&1 &
 for _ in $(seq 100); do [ -s "$work/addr" ] && break; sleep 0.1; done
@@ -34,12 +33,8 @@ PY
 echo "producing $(wc -l < "$work/events.kv") messages with kcat to $brokers (1 partition, lz4)"
 kcat -P -b "$brokers" -t events -K $'\t' -z lz4 -X linger.ms=50 < "$work/events.kv"
 
-run() {  # $1 data dir, $2 port; starts serve in the background
-  "$bin" serve --brokers "$brokers" --data-dir "$1" --http "127.0.0.1:$2" --group "g-$(basename "$1")" \
-    >> "$work/serve.log" 2>&1 &
-  serve_pid=$!
-  for _ in $(seq 200); do curl -sf "http://127.0.0.1:$2/healthz" > /dev/null && break; sleep 0.05; done
-}
+SERVE_FLAGS=()
+. bench/crash_lib.sh
 
 echo "== clean run"
 run "$work/a" 28401
@@ -63,26 +58,18 @@ for u in ['1', '196', '405', '655']:
     print('user %s top-10 %s (%s)' % (u, items, rec['items'][0]['source']))
 print('seen items in any top-10:', bad)
 PY
-kill "$serve_pid"; wait "$serve_pid" || true
-clean=$("$bin" inspect --checksum --data-dir "$work/a")
+stop
+clean=$(inspect "$work/a")
 echo "clean:   $clean"
 
 echo "== run killed with SIGKILL three times"
-for target in 25000 50000 75000; do
-  run "$work/b" 28402
-  while [ "$(applied http://127.0.0.1:28402)" -lt "$target" ]; do sleep 0.02; done
-  kill -9 "$serve_pid"
-  wait "$serve_pid" 2>/dev/null || true
-  echo "killed after >= $target applied"
-done
-run "$work/b" 28402
+kill_three_times "$work/b" 28402 25000 50000 75000
 while [ "$(applied http://127.0.0.1:28402)" -lt 100000 ]; do sleep 0.1; done
-kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
-crashed=$("$bin" inspect --checksum --data-dir "$work/b")
+stop
+crashed=$(inspect "$work/b")
 echo "crashed: $crashed"
-sum() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])["checksum"])' "$1"; }
-if [ "$(sum "$clean")" = "$(sum "$crashed")" ] && [ "$dlq" = 1000 ]; then
-  echo "PASS: checksums equal ($(sum "$clean")), 1000 dead letters"
+if [ "$(checksum_of "$clean")" = "$(checksum_of "$crashed")" ] && [ "$dlq" = 1000 ]; then
+  echo "PASS: checksums equal ($(checksum_of "$clean")), 1000 dead letters"
 else
   echo "FAIL"; exit 1
 fi

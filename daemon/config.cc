@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <tuple>
@@ -52,6 +53,29 @@ Status ReadStringMap(const json& j, const std::string& where,
     }
   }
   return Status::Ok();
+}
+
+// The object `name` of j, when present: reports it when it is not an object or has keys other
+// than `keys`, reads its "params" into *params, and returns it (null when absent or invalid).
+const json* Section(const json& j, const char* name, std::initializer_list<const char*> keys,
+                    ParamMap* params, std::string* errors) {
+  auto it = j.find(name);
+  if (it == j.end()) return nullptr;
+  if (!it->is_object()) {
+    *errors += "'" + std::string(name) + "' must be an object; ";
+    return nullptr;
+  }
+  for (auto& [key, value] : it->items()) {
+    bool known = false;
+    for (const char* k : keys) known = known || key == k;
+    if (!known) *errors += "unknown key '" + std::string(name) + "." + key + "'; ";
+  }
+  if (auto p = it->find("params"); p != it->end()) {
+    if (Status st = ReadParams(*p, std::string(name) + ".params", params); !st.ok()) {
+      *errors += st.message() + "; ";
+    }
+  }
+  return &*it;
 }
 
 }  // namespace
@@ -131,56 +155,30 @@ Status Config::LoadFile(const std::string& path) {
     Read(*it, "purchase", &weights.purchase, &errors);
     Read(*it, "rating", &weights.rating, &errors);
   }
-  if (auto it = j.find("session"); it != j.end()) {
-    if (!it->is_object()) {
-      errors += "'session' must be an object; ";
-    } else {
-      static const char* kSessionKeys[] = {"model",        "params", "gap_s",   "ttl_s", "max_len",
-                                           "max_sessions", "weight", "ratings", "blend"};
-      for (auto& [key, value] : it->items()) {
-        bool known = false;
-        for (const char* k : kSessionKeys) known = known || key == k;
-        if (!known) errors += "unknown key 'session." + key + "'; ";
-      }
-      Read(*it, "model", &session.model, &errors);
-      Read(*it, "gap_s", &session.gap_s, &errors);
-      Read(*it, "ttl_s", &session.ttl_s, &errors);
-      Read(*it, "max_len", &session.max_len, &errors);
-      Read(*it, "max_sessions", &session.max_sessions, &errors);
-      Read(*it, "weight", &session.weight, &errors);
-      Read(*it, "ratings", &session.ratings, &errors);
-      Read(*it, "blend", &session.blend, &errors);
-      if (auto p = it->find("params"); p != it->end()) {
-        if (Status st = ReadParams(*p, "session.params", &session.params); !st.ok()) {
-          errors += st.message() + "; ";
-        }
-      }
-    }
+  if (const json* o = Section(j, "session",
+                              {"model", "params", "gap_s", "ttl_s", "max_len", "max_sessions",
+                               "weight", "ratings", "blend"},
+                              &session.params, &errors)) {
+    Read(*o, "model", &session.model, &errors);
+    Read(*o, "gap_s", &session.gap_s, &errors);
+    Read(*o, "ttl_s", &session.ttl_s, &errors);
+    Read(*o, "max_len", &session.max_len, &errors);
+    Read(*o, "max_sessions", &session.max_sessions, &errors);
+    Read(*o, "weight", &session.weight, &errors);
+    Read(*o, "ratings", &session.ratings, &errors);
+    Read(*o, "blend", &session.blend, &errors);
   }
-  if (auto it = j.find("bandit"); it != j.end()) {
-    if (!it->is_object()) {
-      errors += "'bandit' must be an object; ";
-    } else {
-      static const char* kKeys[] = {"policy",   "cold_threshold", "explore",  "feature_dim",
-                                    "window_s", "lateness_s",     "max_held", "params"};
-      for (auto& [key, value] : it->items()) {
-        bool known = false;
-        for (const char* k : kKeys) known = known || key == k;
-        if (!known) errors += "unknown key 'bandit." + key + "'; ";
-      }
-      Read(*it, "policy", &bandit.policy, &errors);
-      Read(*it, "cold_threshold", &bandit.cold_threshold, &errors);
-      Read(*it, "explore", &bandit.explore, &errors);
-      Read(*it, "feature_dim", &bandit.feature_dim, &errors);
-      Read(*it, "window_s", &bandit.window_s, &errors);
-      Read(*it, "lateness_s", &bandit.lateness_s, &errors);
-      Read(*it, "max_held", &bandit.max_held, &errors);
-      if (auto p = it->find("params"); p != it->end()) {
-        if (Status st = ReadParams(*p, "bandit.params", &bandit.params); !st.ok()) {
-          errors += st.message() + "; ";
-        }
-      }
-    }
+  if (const json* o = Section(j, "bandit",
+                              {"policy", "cold_threshold", "explore", "feature_dim", "window_s",
+                               "lateness_s", "max_held", "params"},
+                              &bandit.params, &errors)) {
+    Read(*o, "policy", &bandit.policy, &errors);
+    Read(*o, "cold_threshold", &bandit.cold_threshold, &errors);
+    Read(*o, "explore", &bandit.explore, &errors);
+    Read(*o, "feature_dim", &bandit.feature_dim, &errors);
+    Read(*o, "window_s", &bandit.window_s, &errors);
+    Read(*o, "lateness_s", &bandit.lateness_s, &errors);
+    Read(*o, "max_held", &bandit.max_held, &errors);
   }
   if (auto it = j.find("kafka"); it != j.end()) {
     if (Status st = ReadStringMap(*it, "kafka", &kafka.properties); !st.ok()) {

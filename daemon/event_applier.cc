@@ -82,6 +82,7 @@ void EventApplier::ApplyRun(std::vector<stream::Message>& batch, size_t begin, s
     if (explore_on_ && m.topic() == config_.kafka.served_topic) {
       if (Status st = TakeServed(m); !st.ok()) rejected_.emplace_back(k, st.message());
       served_offsets_[m.partition()] = m.offset() + 1;
+      served_first_.try_emplace(m.partition(), m.offset());
       ++since_checkpoint_;
       continue;
     }
@@ -196,6 +197,10 @@ std::map<int32_t, int64_t> EventApplier::ServedOffsetsToStore() const {
   for (const HeldServed& h : held_) {
     if (seen.emplace(h.partition, true).second) out[h.partition] = h.offset;
   }
+  std::erase_if(out, [&](const auto& po) {
+    auto it = served_first_.find(po.first);
+    return it != served_first_.end() && po.second <= it->second;
+  });
   return out;
 }
 
@@ -309,6 +314,7 @@ Status EventApplier::OnPartitionsAssigned(std::vector<stream::PartitionStart>* p
     // Offsets in RocksDB are the truth; a partition never checkpointed starts at the beginning.
     p.start_offset = it != stored.end() ? it->second : stream::kOffsetBeginning;
     if (it != stored.end()) (events ? next_offsets_ : served_offsets_)[p.partition] = it->second;
+    if (!events && it != stored.end()) served_first_[p.partition] = -1;  // always stored
     if (!events) {
       ServedPartition sp{p.partition};
       if (source_ == nullptr ||
@@ -336,6 +342,7 @@ void EventApplier::OnPartitionsRevoked(const std::vector<stream::TopicPartition>
     // Held served records of a revoked partition are not applied: its next owner consumes
     // them from the stored offset, which is at or before the first of them.
     served_offsets_.erase(tp.partition);
+    served_first_.erase(tp.partition);
     std::erase_if(served_assigned_,
                   [&](const ServedPartition& sp) { return sp.partition == tp.partition; });
     std::erase_if(held_, [&](const HeldServed& h) { return h.partition == tp.partition; });

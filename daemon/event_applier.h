@@ -124,6 +124,10 @@ class EventApplier final : public stream::RebalanceListener {
   std::deque<HeldServed> held_;
   std::atomic<uint64_t> held_count_{0};        // held_.size(), for other threads
   std::map<int32_t, int64_t> served_offsets_;  // served partitions -> next offset consumed
+  // Served partitions without a stored offset -> the first offset consumed: until the offset to
+  // store moves past it nothing is stored (so when a checkpoint happens to run does not change
+  // what the store holds).
+  std::map<int32_t, int64_t> served_first_;
   // Assigned partitions of the served topic, with their (low, high) watermarks as asked of
   // the broker at assignment (-1 when that failed).
   struct ServedPartition {
