@@ -12,6 +12,7 @@ Status PoolOptions::Apply(const BanditParams& params, BanditParams* effective) {
   BanditParamReader r(params, effective);
   r.Read("cold_threshold", &cold_threshold, 1, 1u << 30);
   r.Read("feature_dim", &feature_dim, 1, 4096);
+  r.Read("max_candidates", &max_candidates, 0, 1u << 30);
   double bias = bias_feature ? 1 : 0;
   r.Read("bias_feature", &bias, 0, 1);
   bias_feature = bias != 0;
@@ -127,14 +128,26 @@ void ExplorationPool::SelectSlots(const UserContext& user, uint32_t k,
     if (InPool(i)) s->mark[item_slot_[i]] = s->epoch;
   }
   s->candidates.clear();
-  for (uint32_t slot = 0; slot < slots; ++slot) {
-    if (slot_item_[slot] != kNoIndex && s->mark[slot] != s->epoch) s->candidates.push_back(slot);
-  }
   Rng rng(seed);
+  const uint32_t window = options_.max_candidates;
+  double inclusion = 1.0;
+  if (window == 0 || slots <= window) {
+    for (uint32_t slot = 0; slot < slots; ++slot) {
+      if (slot_item_[slot] != kNoIndex && s->mark[slot] != s->epoch) s->candidates.push_back(slot);
+    }
+  } else {
+    // A window of `window` consecutive slots (circular) from a uniform start.
+    const uint32_t start = rng.Uniform(slots);
+    for (uint32_t j = 0; j < window; ++j) {
+      const uint32_t slot = start + j < slots ? start + j : start + j - slots;
+      if (slot_item_[slot] != kNoIndex && s->mark[slot] != s->epoch) s->candidates.push_back(slot);
+    }
+    inclusion = static_cast<double>(window) / slots;
+  }
   s->selections.clear();
   policy_->Select(user, s->candidates, k, now_micros, rng, s, &s->selections);
   for (const Selection& sel : s->selections) {
-    out->push_back({slot_item_[sel.arm], sel.score, sel.propensity});
+    out->push_back({slot_item_[sel.arm], sel.score, sel.propensity * inclusion});
   }
 }
 

@@ -32,6 +32,11 @@ struct PoolOptions {
   uint32_t feature_dim = 32;
   // Adds the feature "bias" = 1 to every item, LinUCB's shared intercept. Not reloadable.
   bool bias_feature = true;
+  // Most pool items one SelectSlots call scores; 0 = all. Above it, the candidates are a
+  // window of this many consecutive pool slots starting at a random slot (each slot is in it
+  // with probability max_candidates / slots), which bounds a request's cost in a huge long-tail
+  // catalog; propensities are then multiplied by that inclusion probability. Reloadable.
+  uint32_t max_candidates = 0;
 
   Status Apply(const BanditParams& params, BanditParams* effective = nullptr);
 };
@@ -65,7 +70,8 @@ class ExplorationPool {
   bool OnReward(const UserContext& user, ItemIndex item, float reward, int64_t ts_micros);
 
   // Appends to *out up to k pool items, best first, none of them in `exclude` (e.g. the user's
-  // seen items and the items already in the list), each with its propensity. Every random draw
+  // seen items and the items already in the list), each with its propensity (see
+  // PoolOptions::max_candidates for large pools). Every random draw
   // comes from `seed`. Allocation-free once `scratch` has grown to the pool's size.
   void SelectSlots(const UserContext& user, uint32_t k, std::span<const ItemIndex> exclude,
                    int64_t now_micros, uint64_t seed, SelectScratch* scratch,

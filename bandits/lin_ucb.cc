@@ -190,13 +190,18 @@ void LinUcbPolicy::Select(const UserContext& user, std::span<const ArmIndex> can
     for (uint32_t j = i; j < d; ++j) xx[t++] = x[i] * x[j];
   }
   const float alpha = static_cast<float>(options_.alpha);
-  // Scores of every arm, kLanes at a time (free slots and excluded arms are scored too and
-  // simply not picked up: cheaper than gathering).
+  // Scores kLanes arms at a time: every group that holds a candidate, once per run of
+  // candidates in it (the pool passes them in slot order, so each group once; free slots and
+  // excluded arms in a group are scored too and simply not picked up: cheaper than gathering).
   const uint32_t groups = static_cast<uint32_t>((arms_.size() + kLanes - 1) / kLanes);
   s->arm_scores.resize(static_cast<size_t>(groups) * kLanes);
   float* all = s->arm_scores.data();
   const uint32_t fields = fields_;
-  for (uint32_t g = 0; g < groups; ++g) {
+  uint32_t last_group = ~0u;
+  for (const ArmIndex c : candidates) {
+    const uint32_t g = c / kLanes;
+    if (g == last_group) continue;
+    last_group = g;
     const float* b = blocks_.data() + static_cast<size_t>(g) * fields * kLanes;
     float xax[kLanes] = {}, xm[kLanes] = {}, xc[kLanes] = {};
     for (uint32_t t = 0; t < tri; ++t) {

@@ -128,7 +128,7 @@ fi
 if want 4; then
 echo "== 4. what exploration adds: /v1/recommend p99, explore=1 (LinUCB, dim 32) vs explore=0"
 brokers=$(start_broker)
-"$bin" gen --users 20000 --items 40000 --events 300000 --seed 4 --out "$work/cold.jsonl"
+"$bin" gen --users 20000 --items 13000 --events 300000 --seed 4 --out "$work/cold.jsonl"
 "$bin" replay --data "$work/cold.jsonl" --brokers "$brokers" --quiet
 port=$((20000 + RANDOM % 20000))
 echo '{"bandit": {"policy": "linucb", "feature_dim": 32}}' > "$work/serve4.json"
@@ -139,7 +139,7 @@ while [ "$(applied "$url")" -lt "$n" ]; do sleep 0.1; done
 echo "items: $(curl -s "$url/v1/info" | json 'd["model"]["items"]'), cold items in the pool: $(curl -s "$url/v1/info" | json 'd["bandit"]["pool_size"]')"
 user=$(grep -m1 -o '"user":"u[0-9]*"' "$work/cold.jsonl" | cut -d'"' -f4)
 echo "explore=1 answer: $(curl -s "$url/v1/recommend?user=$user&k=10&explore=1" | json 'd["items"][-1]')"
-for round in 1 2 3; do
+for round in 1 2 3 4; do
   for e in 0 1; do
     wrk -t1 -c2 -d10s --latency "$url/v1/recommend?user=$user&k=10&explore=$e" > "$work/wrk4-$e-$round.txt"
     echo "round $round explore=$e: p50 $(awk '$1 == "50%" {print $2}' "$work/wrk4-$e-$round.txt") p99 $(p99 "$work/wrk4-$e-$round.txt") $(grep Requests/sec "$work/wrk4-$e-$round.txt")"

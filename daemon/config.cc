@@ -169,13 +169,14 @@ Status Config::LoadFile(const std::string& path) {
     Read(*o, "blend", &session.blend, &errors);
   }
   if (const json* o = Section(j, "bandit",
-                              {"policy", "cold_threshold", "explore", "feature_dim", "window_s",
-                               "lateness_s", "max_held", "params"},
+                              {"policy", "cold_threshold", "explore", "feature_dim",
+                               "max_candidates", "window_s", "lateness_s", "max_held", "params"},
                               &bandit.params, &errors)) {
     Read(*o, "policy", &bandit.policy, &errors);
     Read(*o, "cold_threshold", &bandit.cold_threshold, &errors);
     Read(*o, "explore", &bandit.explore, &errors);
     Read(*o, "feature_dim", &bandit.feature_dim, &errors);
+    Read(*o, "max_candidates", &bandit.max_candidates, &errors);
     Read(*o, "window_s", &bandit.window_s, &errors);
     Read(*o, "lateness_s", &bandit.lateness_s, &errors);
     Read(*o, "max_held", &bandit.max_held, &errors);

@@ -19,6 +19,7 @@ bandits::PoolOptions PoolOptionsOf(const BanditConfig& c) {
   bandits::PoolOptions o;
   o.cold_threshold = c.cold_threshold;
   o.feature_dim = c.feature_dim;
+  o.max_candidates = c.max_candidates;
   return o;
 }
 

@@ -1,5 +1,6 @@
 // ExplorationPool: entry, graduation, exclusion, and row-level persistence (round trip and
 // determinism: the same inputs give the same bytes).
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
@@ -124,6 +125,41 @@ TEST_CASE("SelectSlots never returns an excluded item", "[bandits]") {
     }
     if (std::string(policy) == "random") CHECK(out[0].propensity == Approx(3.0 / 15));
   }
+}
+
+TEST_CASE("A large pool is sampled by a window of max_candidates slots", "[bandits]") {
+  PoolOptions o;
+  o.feature_dim = 16;
+  o.max_candidates = 100;
+  auto p = MakePolicy("random", {}, o.feature_dim, 4);
+  REQUIRE(p.ok());
+  ExplorationPool pool(o, std::move(*p));
+  for (ItemIndex i = 0; i < 1000; ++i) pool.OnItem(i, SparseFeatures(), 0);
+  SelectScratch s;
+  std::vector<ExploreSlot> out;
+  std::vector<int> picked(1000, 0);
+  for (uint64_t seed = 0; seed < 20000; ++seed) {
+    out.clear();
+    pool.SelectSlots({}, 2, {}, 0, seed, &s, &out);
+    REQUIRE(out.size() == 2);
+    CHECK(out[0].item != out[1].item);
+    // Uniform within the window of 100, the window one tenth of the pool: 2/100 * 100/1000.
+    for (const ExploreSlot& x : out) {
+      CHECK(x.propensity == Approx(2.0 / 1000));
+      ++picked[x.item];
+    }
+  }
+  // Every item is reachable, about equally often (40 picks each on average).
+  CHECK(*std::min_element(picked.begin(), picked.end()) > 10);
+  CHECK(*std::max_element(picked.begin(), picked.end()) < 80);
+  // A pool no larger than the window is scored whole (propensity 2/1000 -> 2/100).
+  auto q = MakePolicy("random", {}, o.feature_dim, 4);
+  REQUIRE(q.ok());
+  ExplorationPool small(o, std::move(*q));
+  for (ItemIndex i = 0; i < 100; ++i) small.OnItem(i, SparseFeatures(), 0);
+  out.clear();
+  small.SelectSlots({}, 2, {}, 0, 1, &s, &out);
+  CHECK(out[0].propensity == Approx(2.0 / 100));
 }
 
 TEST_CASE("Pool persistence round-trips and replays to the same bytes", "[bandits]") {
