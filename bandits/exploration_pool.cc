@@ -60,9 +60,16 @@ uint32_t ExplorationPool::TakeSlot() {
   return static_cast<uint32_t>(slot_item_.size() - 1);
 }
 
+SparseFeatures ExplorationPool::WithBias(const SparseFeatures& features) const {
+  // The bias first: an item with more than kMaxFeatureNnz features loses one of its own, never
+  // the shared intercept.
+  SparseFeatures f = bias_;
+  for (uint32_t j = 0; j < features.nnz; ++j) f.Add(features.index[j], features.value[j]);
+  return f;
+}
+
 void ExplorationPool::Enter(ItemIndex item, const SparseFeatures& features) {
-  SparseFeatures f = features;
-  for (uint32_t j = 0; j < bias_.nnz; ++j) f.Add(bias_.index[j], bias_.value[j]);
+  const SparseFeatures f = WithBias(features);
   const uint32_t slot = TakeSlot();
   slot_item_[slot] = item;
   slot_features_[slot] = f;
@@ -78,8 +85,7 @@ void ExplorationPool::OnItem(ItemIndex item, const SparseFeatures& features, int
   if (item_state_[item] == kUnknown) {
     Enter(item, features);
   } else {
-    SparseFeatures f = features;
-    for (uint32_t j = 0; j < bias_.nnz; ++j) f.Add(bias_.index[j], bias_.value[j]);
+    const SparseFeatures f = WithBias(features);
     const uint32_t slot = item_slot_[item];
     if (f == slot_features_[slot]) return;
     slot_features_[slot] = f;

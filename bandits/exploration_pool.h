@@ -102,6 +102,7 @@ class ExplorationPool {
   enum : uint8_t { kUnknown = 0, kCold = 1, kWarm = 2 };
   void EnsureItem(ItemIndex item);
   void Enter(ItemIndex item, const SparseFeatures& features);
+  SparseFeatures WithBias(const SparseFeatures& features) const;
   void MarkDirty(ItemIndex item);
   uint32_t TakeSlot();
 

@@ -208,7 +208,7 @@ void RewardJoiner::Expire(std::vector<Reward>* out) {
 }
 
 void RewardJoiner::OnServed(const ServedRecord& s, std::vector<Reward>* out) {
-  Observe(s.ts_micros);
+  if (options_.served_moves_clock) Observe(s.ts_micros);
   Expire(out);
   if (s.ts_micros + window_micros_ < watermark_micros()) {
     ++stats_.late_served;

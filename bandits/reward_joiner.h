@@ -40,6 +40,10 @@ struct JoinerOptions {
   // Bounds on open served records and buffered clicks.
   uint32_t max_served = 1 << 20;
   uint32_t max_clicks = 1 << 18;
+  // Whether served records move event time. A caller that joins only served records event
+  // time has already reached (the daemon) turns it off, so that a served record with a bogus
+  // future ts cannot close every window.
+  bool served_moves_clock = true;
 };
 
 // 64-bit id of a rec_id string (stable FNV-1a + mix); 0 is reserved for "no rec_id".

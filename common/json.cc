@@ -1,5 +1,8 @@
 #include "common/json.h"
 
+#include <charconv>
+#include <cmath>
+
 namespace streamrec {
 namespace {
 constexpr char kHex[] = "0123456789abcdef";
@@ -100,5 +103,25 @@ bool AppendJsonString(std::string_view s, std::string* out, InvalidUtf8 policy) 
   out->push_back('"');
   return valid;
 }
+
+namespace {
+template <typename Float>
+void AppendFloat(std::string& out, Float v) {
+  if (!std::isfinite(v)) {
+    out += "null";
+    return;
+  }
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  if (ec != std::errc()) {
+    out += "null";  // cannot happen with 64 bytes
+    return;
+  }
+  out.append(buf, end);
+}
+}  // namespace
+
+void AppendJsonNumber(std::string& out, float v) { AppendFloat(out, v); }
+void AppendJsonNumber(std::string& out, double v) { AppendFloat(out, v); }
 
 }  // namespace streamrec

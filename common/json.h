@@ -1,6 +1,6 @@
-// JSON string output shared by every folder: the event encoder, dead-letter records, the
-// served log and HTTP responses. One escaper, with an explicit policy for bytes that are not
-// valid UTF-8 (JSON text must be UTF-8).
+// JSON string and number output shared by every folder: the event encoder, dead-letter
+// records, the served log and HTTP responses. One escaper, with an explicit policy for bytes that
+// are not valid UTF-8 (JSON text must be UTF-8).
 #pragma once
 
 #include <cstddef>
@@ -30,5 +30,9 @@ bool AppendJsonEscaped(std::string_view s, std::string* out,
 // The same inside double quotes.
 bool AppendJsonString(std::string_view s, std::string* out,
                       InvalidUtf8 policy = InvalidUtf8::kReplace);
+
+// Appends `v` in its shortest round-trip form (std::to_chars), "null" when not finite.
+void AppendJsonNumber(std::string& out, float v);
+void AppendJsonNumber(std::string& out, double v);
 
 }  // namespace streamrec

@@ -275,8 +275,10 @@ Status Config::Validate() const {
   if (bandit.explore > 100) errors += "bandit.explore must be 0..100; ";
   if (bandit.feature_dim < 1 || bandit.feature_dim > 4096)
     errors += "bandit.feature_dim must be 1..4096; ";
-  if (bandit.window_s < 0) errors += "bandit.window_s must be >= 0; ";
-  if (bandit.lateness_s < 0) errors += "bandit.lateness_s must be >= 0; ";
+  if (bandit.window_s < 0 || bandit.window_s > 30 * 86400)
+    errors += "bandit.window_s must be 0..2592000 (30 days); ";
+  if (bandit.lateness_s < 0 || bandit.lateness_s > 86400)
+    errors += "bandit.lateness_s must be 0..86400; ";
   if (bandit.max_held < 1) errors += "bandit.max_held must be >= 1; ";
   if (!bandit.policy.empty() && bandit.policy != "none" && kafka.served_topic == kafka.topic)
     errors += "served_topic must differ from topic; ";

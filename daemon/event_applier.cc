@@ -22,7 +22,6 @@ EventApplier::EventApplier(const Config& config, ModelState* model, state::State
       clock_(clock),
       decoder_(config.decoder),
       explore_on_(config.bandit.policy != "none"),
-      served_clock_(std::numeric_limits<int64_t>::min()),
       served_cap_(std::numeric_limits<int64_t>::min()),
       last_checkpoint_us_(clock->NowMicros()),
       // Dead letters of the offsets a checkpoint moves past must be delivered before it.
@@ -89,9 +88,12 @@ void EventApplier::ApplyRun(std::vector<stream::Message>& batch, size_t begin, s
     EventView e;
     Status st = decoder_.Decode(m.payload(), &e);
     if (st.ok()) {
-      const double ts = e.ts_seconds > 0       ? e.ts_seconds
-                        : m.timestamp_ms() > 0 ? static_cast<double>(m.timestamp_ms()) / 1000.0
-                                               : 0.0;
+      // A producer-set Kafka timestamp is not validated like `ts`: bounded the same way.
+      const double ts = e.ts_seconds > 0 ? e.ts_seconds
+                        : m.timestamp_ms() > 0
+                            ? std::min(static_cast<double>(m.timestamp_ms()) / 1000.0,
+                                       config_.decoder.max_ts_seconds)
+                            : 0.0;
       // Held served records this event's time reaches join first: the event (a click on one,
       // or the time that closes its window) then finds them.
       if (!held_.empty()) ReleaseHeld(static_cast<int64_t>(ts * 1e6));
@@ -129,7 +131,10 @@ Status EventApplier::TakeServed(const stream::Message& m) {
   ServedView v;
   STREAMREC_RETURN_IF_ERROR(served_decoder_.Decode(m.payload(), &v));
   served_records_->Inc();
-  served_clock_ = std::max(served_clock_, static_cast<int64_t>(v.ts_seconds * 1e6));
+  const int64_t ts_micros = static_cast<int64_t>(v.ts_seconds * 1e6);  // bounded by the decoder
+  for (ServedPartition& sp : served_assigned_) {
+    if (sp.partition == m.partition()) sp.newest = std::max(sp.newest, ts_micros);
+  }
   HeldServed h;
   for (const ServedItem& it : v.items) {
     if (it.propensity >= 0.0 && it.source.starts_with("explore:")) {
@@ -139,7 +144,7 @@ Status EventApplier::TakeServed(const stream::Message& m) {
   if (h.explored.empty() || v.user.empty()) return Status::Ok();  // nothing to join
   h.partition = m.partition();
   h.offset = m.offset();
-  h.ts_micros = static_cast<int64_t>(v.ts_seconds * 1e6);
+  h.ts_micros = ts_micros;
   if (held_.empty() && h.ts_micros <= model_->event_time_micros()) {
     model_->ApplyServed(v.user, v.rec_id, h.explored, h.ts_micros);
     return Status::Ok();
@@ -167,24 +172,22 @@ void EventApplier::ReleaseHeld(int64_t now) {
 
 void EventApplier::UpdateServedProgress() {
   if (!explore_on_ || source_ == nullptr) return;
-  // Before the first assignment nothing is known: no window closes. (An assignment without
-  // served partitions, e.g. a topic that does not exist, has nothing to wait for.)
-  bool caught_up = assigned();
+  // The slowest served partition holds the cap: its newest serving time consumed, or no limit
+  // once it is read to its high watermark. Before the first assignment nothing is known: no
+  // window closes. (An assignment without served partitions, e.g. a topic that does not exist,
+  // has nothing to wait for.)
+  int64_t cap =
+      assigned() ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
   for (const ServedPartition& sp : served_assigned_) {
     // The fetcher's cached watermarks, else those asked at assignment (so that an empty topic
     // counts as caught up at once, not after the first fetch, whenever that comes).
     int64_t low = sp.low, high = sp.high;
-    if (!source_->Watermarks(config_.kafka.served_topic, sp.partition, &low, &high) && high < 0) {
-      caught_up = false;
-      break;
-    }
+    const bool known =
+        source_->Watermarks(config_.kafka.served_topic, sp.partition, &low, &high) || high >= 0;
     auto it = served_offsets_.find(sp.partition);
-    if ((it != served_offsets_.end() ? it->second : low) < high) {
-      caught_up = false;
-      break;
-    }
+    const bool caught_up = known && (it != served_offsets_.end() ? it->second : low) >= high;
+    if (!caught_up) cap = std::min(cap, sp.newest);
   }
-  const int64_t cap = caught_up ? std::numeric_limits<int64_t>::max() : served_clock_;
   if (cap == served_cap_) return;
   served_cap_ = cap;
   std::unique_lock lock(model_->lock());
@@ -307,6 +310,8 @@ Status EventApplier::RequestCheckpoint(int timeout_ms) {
 Status EventApplier::OnPartitionsAssigned(std::vector<stream::PartitionStart>* partitions) {
   state::OffsetMap stored;
   STREAMREC_RETURN_IF_ERROR(store_->ReadOffsets(&stored));
+  using Clock = std::chrono::steady_clock;
+  auto deadline = Clock::now() + std::chrono::seconds(2);
   for (stream::PartitionStart& p : *partitions) {
     const bool events = p.topic == config_.kafka.topic;
     if (!events && !(explore_on_ && p.topic == config_.kafka.served_topic)) continue;
@@ -316,10 +321,15 @@ Status EventApplier::OnPartitionsAssigned(std::vector<stream::PartitionStart>* p
     if (it != stored.end()) (events ? next_offsets_ : served_offsets_)[p.partition] = it->second;
     if (!events && it != stored.end()) served_first_[p.partition] = -1;  // always stored
     if (!events) {
+      // One broker round trip a partition, inside the rebalance callback: bounded by one
+      // overall deadline (after it, or after a failure, the fetcher's watermarks will do).
       ServedPartition sp{p.partition};
-      if (source_ == nullptr ||
-          !source_->QueryWatermarks(p.topic, p.partition, &sp.low, &sp.high, 5000)) {
+      const int left_ms = static_cast<int>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
+      if (source_ == nullptr || left_ms <= 0 ||
+          !source_->QueryWatermarks(p.topic, p.partition, &sp.low, &sp.high, left_ms)) {
         sp.low = sp.high = -1;
+        deadline = Clock::now();
       }
       served_assigned_.push_back(sp);
     }

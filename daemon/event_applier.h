@@ -129,14 +129,14 @@ class EventApplier final : public stream::RebalanceListener {
   // what the store holds).
   std::map<int32_t, int64_t> served_first_;
   // Assigned partitions of the served topic, with their (low, high) watermarks as asked of
-  // the broker at assignment (-1 when that failed).
+  // the broker at assignment (-1 when that failed) and their consumption progress.
   struct ServedPartition {
     int32_t partition = 0;
     int64_t low = -1, high = -1;
+    int64_t newest = std::numeric_limits<int64_t>::min();  // newest serving time consumed
   };
   std::vector<ServedPartition> served_assigned_;
-  int64_t served_clock_;  // newest served ts consumed (micros)
-  int64_t served_cap_;    // the cap last given to the model
+  int64_t served_cap_;  // the cap last given to the model
   std::map<int32_t, int64_t> inflight_served_;
   uint64_t since_checkpoint_ = 0;
   int64_t last_checkpoint_us_ = 0;

@@ -15,6 +15,9 @@ constexpr std::string_view kPoolKey = "bandit.pool";
 constexpr std::string_view kJoinerKey = "bandit.joiner";
 constexpr std::string_view kClockKey = "bandit.clock";
 
+// Item feature values are clamped to +-this (scale features to about unit size).
+constexpr float kMaxFeatureValue = 100.0f;
+
 bandits::PoolOptions PoolOptionsOf(const BanditConfig& c) {
   bandits::PoolOptions o;
   o.cold_threshold = c.cold_threshold;
@@ -27,6 +30,7 @@ bandits::JoinerOptions JoinerOptionsOf(const BanditConfig& c) {
   bandits::JoinerOptions o;
   o.window_s = c.window_s;
   o.lateness_s = c.lateness_s;
+  o.served_moves_clock = false;  // event time comes from the events (see the header)
   return o;
 }
 
@@ -70,12 +74,17 @@ void Exploration::SetServedProgress(int64_t cap_micros) {
   if (cap_micros == served_cap_) return;
   served_cap_ = cap_micros;
   joiner_.SetWatermarkCap(cap_micros, &rewards_);
+  joiner_dirty_ = true;  // buffered clicks may have been dropped
   ApplyRewards();
 }
 
 void Exploration::OnItem(ItemIndex item, std::span<const Feature> features) {
   bandits::SparseFeatures f;
-  for (const Feature& x : features) pool_.hasher().Add(x.name, x.value, &f);
+  for (const Feature& x : features) {
+    // Bounded: hashed features sum on collisions, and LinUCB's shared matrix accumulates
+    // products of them; non-finite values cannot come from the decoder, huge ones can.
+    pool_.hasher().Add(x.name, std::clamp(x.value, -kMaxFeatureValue, kMaxFeatureValue), &f);
+  }
   pool_.OnItem(item, f, now_micros_);
 }
 
@@ -85,8 +94,7 @@ void Exploration::OnInteraction(UserIndex user, ItemIndex item, std::string_view
   // Only clicks on pool items can settle an impression (explored items are pool items, and
   // graduated ones take no rewards): the joiner buffers nothing else.
   if (!is_click || !pool_.InPool(item)) return;
-  const uint64_t rec = rec_id.empty() ? 0 : bandits::RecIdHash(rec_id);
-  joiner_.OnClick({user, item, rec, now_micros_}, &rewards_);
+  joiner_.OnClick({user, item, bandits::RecIdHash(rec_id), now_micros_}, &rewards_);
   joiner_dirty_ = true;
   ApplyRewards();
 }

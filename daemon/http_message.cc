@@ -1,27 +1,6 @@
 #include "daemon/http_message.h"
 
-#include <charconv>
-#include <cmath>
-
 namespace streamrec::daemon {
-namespace {
-
-template <typename Float>
-void AppendFloat(std::string& out, Float v) {
-  if (!std::isfinite(v)) {
-    out += "null";
-    return;
-  }
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  if (ec != std::errc()) {
-    out += "null";  // cannot happen with 64 bytes
-    return;
-  }
-  out.append(buf, end);
-}
-
-}  // namespace
 
 HttpResponse JsonError(int status, std::string_view message) {
   HttpResponse res;
@@ -67,8 +46,5 @@ std::string_view ReasonPhrase(int status) {
       return "Unknown";
   }
 }
-
-void AppendJsonNumber(std::string& out, float v) { AppendFloat(out, v); }
-void AppendJsonNumber(std::string& out, double v) { AppendFloat(out, v); }
 
 }  // namespace streamrec::daemon

@@ -48,9 +48,7 @@ HttpResponse JsonError(int status, std::string_view message);
 // The standard reason phrase of `status` ("Not Found"), or "Unknown".
 std::string_view ReasonPhrase(int status);
 
-// Appends `v` in the shortest form that reads back to the same float ("1.93", "1e-05");
-// non-finite values become null.
-void AppendJsonNumber(std::string& out, float v);
-void AppendJsonNumber(std::string& out, double v);
+// The JSON number writer (shortest round-trip form, non-finite as null) is common/json.h's.
+using streamrec::AppendJsonNumber;
 
 }  // namespace streamrec::daemon

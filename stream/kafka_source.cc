@@ -174,7 +174,7 @@ Status KafkaSource::PollBatch(int max_messages, int timeout_ms, std::vector<Mess
   for (const Message& m : *out) {
     bytes += static_cast<int64_t>(m.payload().size());
     const auto p = static_cast<size_t>(m.partition());
-    if (p < next_offset_.size()) next_offset_[p] = m.offset() + 1;
+    if (p < next_offset_.size() && m.topic() == options_.topic) next_offset_[p] = m.offset() + 1;
   }
   Bump(counters_.messages, static_cast<int64_t>(out->size()));
   Bump(counters_.payload_bytes, bytes);

@@ -2,9 +2,11 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "common/json.h"
@@ -15,13 +17,9 @@ namespace {
 
 constexpr size_t kMaxServedBytes = 1 << 20;
 constexpr size_t kMaxServedItems = 1000;
-
-void AppendNumber(double v, std::string* out) {
-  char buf[32];
-  if (!std::isfinite(v)) v = 0.0;
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out->append(buf, ec == std::errc() ? p : buf);
-}
+// As DecoderOptions::max_ts_seconds (2100-01-01): also what keeps ts * 1e6 within int64.
+constexpr double kMaxTsSeconds = 4102444800.0;
+constexpr double kMaxFloat = std::numeric_limits<float>::max();
 
 Status Bad(std::string_view what) {
   return Status::InvalidArgument("served record: " + std::string(what));
@@ -39,7 +37,7 @@ void EncodeServed(const ServedView& s, std::string* out) {
     AppendJsonString(s.session, out);
   }
   out->append(",\"ts\":");
-  AppendNumber(s.ts_seconds, out);
+  AppendJsonNumber(*out, s.ts_seconds);
   out->append(",\"items\":[");
   for (size_t i = 0; i < s.items.size(); ++i) {
     const ServedItem& it = s.items[i];
@@ -47,14 +45,14 @@ void EncodeServed(const ServedView& s, std::string* out) {
     out->append("{\"item\":");
     AppendJsonString(it.item, out);
     out->append(",\"pos\":");
-    AppendNumber(it.pos, out);
+    AppendJsonNumber(*out, static_cast<double>(it.pos));
     out->append(",\"score\":");
-    AppendNumber(it.score, out);
+    AppendJsonNumber(*out, it.score);
     out->append(",\"source\":");
     AppendJsonString(it.source, out);
     if (it.propensity >= 0.0) {
       out->append(",\"propensity\":");
-      AppendNumber(it.propensity, out);
+      AppendJsonNumber(*out, it.propensity);
     }
     out->push_back('}');
   }
@@ -105,6 +103,9 @@ Status ServedDecoder::Decode(std::string_view json, ServedView* out) {
       if (val.get_double().get(v.ts_seconds) || !std::isfinite(v.ts_seconds)) {
         return Bad("'ts' must be a number");
       }
+      if (v.ts_seconds < 0 || v.ts_seconds > kMaxTsSeconds) {
+        return Bad("'ts' out of range (seconds since the epoch, up to 2100)");
+      }
       has_ts = true;
     } else if (key == "items") {
       od::array arr;
@@ -135,9 +136,9 @@ Status ServedDecoder::Decode(std::string_view json, ServedView* out) {
               if (d < 0 || d > 1e6) return Bad("items[].pos out of range");
               it.pos = static_cast<uint32_t>(d);
             } else if (k == "score") {
-              it.score = static_cast<float>(d);
+              it.score = static_cast<float>(std::clamp(d, -kMaxFloat, kMaxFloat));
             } else {
-              if (d < 0 || d > 1) return Bad("items[].propensity must be in [0, 1]");
+              if (!(d > 0 && d <= 1)) return Bad("items[].propensity must be in (0, 1]");
               it.propensity = d;
             }
           }  // unknown keys: skipped (forward compatibility)

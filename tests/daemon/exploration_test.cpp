@@ -170,6 +170,14 @@ TEST_CASE("Exploration: served x click joins once, in either order; the window's
   feed(Click("u9", "m3", t + 400));
   CHECK(m->BanditStats().rewards_zero == 1);
   CHECK(m->BanditStats().rewards_one == 2);
+  // A served record with a bogus far-future time does not move event time: other windows
+  // keep working (it waits in the joiner until evicted or event time gets there).
+  Served(*m, "u5", "rfar", "c3", t + 1'000'000'000);
+  Served(*m, "u6", "r6", "c4", t + 410);
+  feed(Click("u6", "c4", t + 420, "r6"));
+  CHECK(m->BanditStats().rewards_one == 3);
+  CHECK(m->BanditStats().rewards_zero == 1);
+  CHECK(m->BanditStats().open_impressions == 2);
 }
 
 TEST_CASE("Exploration: pool, posteriors and open impressions survive checkpoint -> restore",

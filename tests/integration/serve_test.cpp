@@ -230,6 +230,9 @@ TEST_CASE("serve: applies events, dead-letters malformed ones with reasons, answ
   CHECK(explored <= 1);
   if (explored == 1) CHECK(rec["items"][9]["source"] == "explore:linucb");
   // The planted clusters are learned: most recommendations are in u7's cluster (7 % 4 = 3).
+  // (The ranking alone: an explore slot shows a cold item of any cluster.)
+  rec = d.Get("/v1/recommend?user=u7&k=10&explore=0", &status);
+  REQUIRE(rec["items"].size() == 10);
   int in_cluster = 0;
   for (const auto& it : rec["items"])
     in_cluster += std::stoi(it["item"].get<std::string>().substr(1)) % 4 == 3;
@@ -246,12 +249,12 @@ TEST_CASE("serve: applies events, dead-letters malformed ones with reasons, answ
   CHECK(pred["rating"].get<double>() >= 1.0);
 
   // Every list served is logged to `served` (the bandits' feedback): rec_id, user, items with
-  // their positions, scores and sources. Three lists so far: u7's and nobody's above, and
+  // their positions, scores and sources. Four lists so far: u7's two and nobody's above, and
   // this one, whose record is checked field by field.
   {
     const std::string u7_rec_id = d.Get("/v1/recommend?user=u7&k=3", &status)["rec_id"];
-    const auto served = Consume(broker.broker->bootstrap_servers(), "served", 3);
-    CHECK(served.size() == 3);
+    const auto served = Consume(broker.broker->bootstrap_servers(), "served", 4);
+    CHECK(served.size() == 4);
     bool found = false;
     for (const auto& m : served) {
       json j = json::parse(m, nullptr, false);
@@ -592,6 +595,11 @@ TEST_CASE("serve: explore slots, served x click rewards over Kafka, exactly once
   // explore out of range: a 400 JSON error.
   CHECK(d.Get("/v1/recommend?user=u2&k=3&explore=4", &status).contains("error"));
   CHECK(status == 400);
+  // The contract of the join: a served record is consumed no later than lateness_s (0 here)
+  // behind event time. The view below jumps event time by a minute, so it must come after the
+  // served record is in (it could otherwise overtake it in Kafka and find it late).
+  REQUIRE(WaitFor(
+      [&] { return Sample(d.Metrics(), "streamrec_served_records_consumed_total") == 2; }, 20000));
   Http("POST", d.Url("/v1/events"), &status,
        "{\"type\":\"view\",\"user\":\"u3\",\"item\":\"m1\",\"ts\":" +
            std::to_string(NowSeconds() + 60) + "}",

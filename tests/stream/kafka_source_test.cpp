@@ -163,6 +163,7 @@ TEST_CASE("kafka_source: two members split partitions, revoke comes first, each 
   std::map<std::pair<int32_t, int64_t>, int> applied;  // (partition, offset) -> times
   std::atomic<bool> stop{false};
   std::atomic<int> total{0};
+  std::atomic<int> recorded{0};
 
   // Catch2 assertions are not thread-safe: the threads record failures, the test checks them.
   std::vector<std::string> failures;
@@ -189,6 +190,12 @@ TEST_CASE("kafka_source: two members split partitions, revoke comes first, each 
     }
     batch.clear();
     *final_assignment = (*source)->assignment();
+    // Neither member leaves before both have recorded their assignment: the first Close
+    // triggers a rebalance that revokes the other's partitions.
+    ++recorded;
+    for (int i = 0; i < 5000 && recorded.load() < 2; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     if (Status st = (*source)->Close(); !st.ok()) fail(st.ToString());
     *revokes = listener.revoked_calls;
   };
