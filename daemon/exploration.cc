@@ -90,13 +90,15 @@ void Exploration::OnItem(ItemIndex item, std::span<const Feature> features) {
 
 void Exploration::OnInteraction(UserIndex user, ItemIndex item, std::string_view rec_id,
                                 bool is_click) {
+  // The join first: a click on a pool item (explored items are pool items; graduated ones take
+  // no rewards, so the joiner buffers nothing else) is a reward for the arm it had, even when
+  // this very interaction then graduates the item.
+  if (is_click && pool_.InPool(item)) {
+    joiner_.OnClick({user, item, bandits::RecIdHash(rec_id), now_micros_}, &rewards_);
+    joiner_dirty_ = true;
+    ApplyRewards();
+  }
   pool_.OnInteraction(item, now_micros_);
-  // Only clicks on pool items can settle an impression (explored items are pool items, and
-  // graduated ones take no rewards): the joiner buffers nothing else.
-  if (!is_click || !pool_.InPool(item)) return;
-  joiner_.OnClick({user, item, bandits::RecIdHash(rec_id), now_micros_}, &rewards_);
-  joiner_dirty_ = true;
-  ApplyRewards();
 }
 
 void Exploration::OnServed(UserIndex user, ItemIndex item, std::string_view rec_id, uint32_t pos,

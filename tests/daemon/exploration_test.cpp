@@ -180,6 +180,19 @@ TEST_CASE("Exploration: served x click joins once, in either order; the window's
   CHECK(m->BanditStats().open_impressions == 2);
 }
 
+TEST_CASE("Exploration: the click that graduates an explored item is still its reward",
+          "[exploration]") {
+  auto m = Make(BanditConfigOf("thompson"));  // cold_threshold 5
+  Feed feed{m.get()};
+  Warm(feed);
+  const int64_t t = kT0 + 1000;
+  for (int i = 0; i < 4; ++i) feed(Click("v" + std::to_string(i), "c0", t + i));  // 4 of 5
+  Served(*m, "u1", "r1", "c0", t + 10);
+  feed(Click("u1", "c0", t + 11, "r1"));  // the 5th interaction: c0 graduates
+  CHECK(m->BanditStats().rewards_one == 1);
+  CHECK(m->BanditStats().graduated == 21);
+}
+
 TEST_CASE("Exploration: pool, posteriors and open impressions survive checkpoint -> restore",
           "[exploration]") {
   for (const std::string policy : {"linucb", "thompson"}) {
