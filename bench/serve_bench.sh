@@ -43,6 +43,19 @@ start_serve() {  # $1 brokers, $2 port, $3 data dir, [$4...] more serve flags
   for _ in $(seq 200); do curl -sf "http://127.0.0.1:$2/healthz" > /dev/null && break; sleep 0.05; done
 }
 
+# serve_generated NAME USERS ITEMS SEED [serve flags...]: a broker, 300,000 generated events
+# in $work/NAME.jsonl replayed into it, and a daemon ($url) that has applied them all.
+serve_generated() {
+  brokers=$(start_broker)
+  "$bin" gen --users "$2" --items "$3" --events 300000 --seed "$4" --out "$work/$1.jsonl"
+  "$bin" replay --data "$work/$1.jsonl" --brokers "$brokers" --quiet
+  local port=$((20000 + RANDOM % 20000)) n
+  start_serve "$brokers" "$port" "$work/state-$1" "${@:5}"
+  url=http://127.0.0.1:$port
+  n=$(wc -l < "$work/$1.jsonl")
+  while [ "$(applied "$url")" -lt "$n" ]; do sleep 0.1; done
+}
+
 if want 1; then
 echo "== 1. ingest: 1,000,000 generated events, 8 partitions, lz4"
 brokers=$(start_broker)
@@ -111,14 +124,7 @@ fi
 
 if want 3; then
 echo "== 3. /v1/recommend throughput at 20k items vs. the top-k kernel alone"
-brokers=$(start_broker)
-"$bin" gen --users 20000 --items 20000 --events 300000 --seed 3 --out "$work/mid.jsonl"
-"$bin" replay --data "$work/mid.jsonl" --brokers "$brokers" --quiet
-port=$((20000 + RANDOM % 20000))
-start_serve "$brokers" "$port" "$work/state3"
-url=http://127.0.0.1:$port
-n=$(wc -l < "$work/mid.jsonl")
-while [ "$(applied "$url")" -lt "$n" ]; do sleep 0.1; done
+serve_generated mid 20000 20000 3
 user=$(grep -m1 -o '"user":"u[0-9]*"' "$work/mid.jsonl" | cut -d'"' -f4)
 wrk -t1 -c2 -d10s --latency "$url/v1/recommend?user=$user&k=10" | tee "$work/wrk3.txt"
 "$build/bench/models_bench" --benchmark_filter='BM_TopK/20000/64' --benchmark_min_time=2 2>/dev/null | grep BM_TopK
@@ -127,15 +133,8 @@ fi
 
 if want 4; then
 echo "== 4. what exploration adds: /v1/recommend p99, explore=1 (LinUCB, dim 32) vs explore=0"
-brokers=$(start_broker)
-"$bin" gen --users 20000 --items 13000 --events 300000 --seed 4 --out "$work/cold.jsonl"
-"$bin" replay --data "$work/cold.jsonl" --brokers "$brokers" --quiet
-port=$((20000 + RANDOM % 20000))
 echo '{"bandit": {"policy": "linucb", "feature_dim": 32}}' > "$work/serve4.json"
-start_serve "$brokers" "$port" "$work/state4" --config "$work/serve4.json"
-url=http://127.0.0.1:$port
-n=$(wc -l < "$work/cold.jsonl")
-while [ "$(applied "$url")" -lt "$n" ]; do sleep 0.1; done
+serve_generated cold 20000 13000 4 --config "$work/serve4.json"
 echo "items: $(curl -s "$url/v1/info" | json 'd["model"]["items"]'), cold items in the pool: $(curl -s "$url/v1/info" | json 'd["bandit"]["pool_size"]')"
 user=$(grep -m1 -o '"user":"u[0-9]*"' "$work/cold.jsonl" | cut -d'"' -f4)
 echo "explore=1 answer: $(curl -s "$url/v1/recommend?user=$user&k=10&explore=1" | json 'd["items"][-1]')"
