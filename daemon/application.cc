@@ -63,7 +63,7 @@ Status Application::Start() {
                                             &metrics_, &clock_);
   applier_->set_stop_flag(&stop_);
   stream::KafkaOptions consume = config_.kafka;
-  if (config_.bandit.policy != "none") consume.extra_topics.push_back(config_.kafka.served_topic);
+  if (config_.bandit.enabled()) consume.extra_topics.push_back(config_.kafka.served_topic);
   auto source = stream::KafkaSource::Create(consume, applier_.get());
   if (!source.ok()) return source.status();
   source_ = std::move(*source);
@@ -80,7 +80,7 @@ Status Application::Start() {
   metrics_.AddGaugeFn("streamrec_sessions_live",
                       "Live sessions (explicit and per-user implicit) in the session tracker", {},
                       [m] { return static_cast<double>(m->Sizes().sessions); });
-  if (config_.bandit.policy != "none") {
+  if (config_.bandit.enabled()) {
     // Read at scrape time under the model's shared lock (one read of all counters a scrape).
     for (const auto& [value, field] :
          {std::pair{"1", &ExplorationStats::rewards_one}, {"0", &ExplorationStats::rewards_zero}}) {

@@ -265,7 +265,7 @@ Status Config::Validate() const {
     if (auto m = MakeSessionModel(session.model, session.params); !m.ok())
       errors += "session: " + m.status().message() + "; ";
   }
-  if (bandit.policy != "none") {
+  if (bandit.enabled()) {
     if (auto p =
             bandits::MakePolicy(bandit.policy, bandit.params, std::max(1u, bandit.feature_dim), 64);
         !p.ok())
@@ -280,7 +280,7 @@ Status Config::Validate() const {
   if (bandit.lateness_s < 0 || bandit.lateness_s > 86400)
     errors += "bandit.lateness_s must be 0..86400; ";
   if (bandit.max_held < 1) errors += "bandit.max_held must be >= 1; ";
-  if (!bandit.policy.empty() && bandit.policy != "none" && kafka.served_topic == kafka.topic)
+  if (bandit.enabled() && kafka.served_topic == kafka.topic)
     errors += "served_topic must differ from topic; ";
   if (session.blend != "z" && session.blend != "rank")
     errors += "session.blend must be \"z\" or \"rank\"; ";
@@ -325,7 +325,7 @@ std::string Config::Fingerprint() const {
   }
   // The policy and the hashed dimension shape the kBandits records.
   os << "bandit.policy=" << bandit.policy << ';';
-  if (bandit.policy != "none") os << "bandit.feature_dim=" << bandit.feature_dim << ';';
+  if (bandit.enabled()) os << "bandit.feature_dim=" << bandit.feature_dim << ';';
   std::string s = os.str();
   s.pop_back();
   return s;

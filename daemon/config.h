@@ -78,6 +78,8 @@ struct BanditConfig {
   uint32_t max_held = 100'000;
   // The policy's hyper-parameters (bandits/thompson.h, lin_ucb.h, epsilon_greedy.h).
   ParamMap params;
+
+  bool enabled() const { return policy != "none"; }
 };
 
 struct Config {

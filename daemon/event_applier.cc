@@ -21,7 +21,7 @@ EventApplier::EventApplier(const Config& config, ModelState* model, state::State
       dlq_(dlq),
       clock_(clock),
       decoder_(config.decoder),
-      explore_on_(config.bandit.policy != "none"),
+      explore_on_(config.bandit.enabled()),
       served_cap_(std::numeric_limits<int64_t>::min()),
       last_checkpoint_us_(clock->NowMicros()),
       // Dead letters of the offsets a checkpoint moves past must be delivered before it.

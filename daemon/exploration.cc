@@ -160,14 +160,17 @@ void Exploration::AppendCheckpoint(state::WriteBatch* batch) {
 }
 
 Status Exploration::Restore(const state::StateReader& store, uint32_t items) {
-  std::string value;
-  Status st = store.Get(Family::kModel, kPoolKey, &value);
-  if (st.ok()) {
+  // Reads one kModel record into `load`; an absent one (a fresh store) is not an error.
+  auto optional = [&store](std::string_view key, auto load) -> Status {
+    std::string value;
+    Status st = store.Get(Family::kModel, key, &value);
+    if (st.IsNotFound()) return Status::Ok();
+    STREAMREC_RETURN_IF_ERROR(st);
     ByteReader r(value);
-    STREAMREC_RETURN_IF_ERROR(pool_.LoadGlobals(&r));
-  } else if (!st.IsNotFound()) {
-    return st;
-  }
+    return load(&r);
+  };
+  STREAMREC_RETURN_IF_ERROR(
+      optional(kPoolKey, [this](ByteReader* r) { return pool_.LoadGlobals(r); }));
   Status error;
   STREAMREC_RETURN_IF_ERROR(
       store.ForEach(Family::kBandits, "", [&](std::string_view key, std::string_view rec) {
@@ -181,21 +184,14 @@ Status Exploration::Restore(const state::StateReader& store, uint32_t items) {
         return error.ok();
       }));
   STREAMREC_RETURN_IF_ERROR(error);
-  st = store.Get(Family::kModel, kJoinerKey, &value);
-  if (st.ok()) {
-    ByteReader r(value);
-    STREAMREC_RETURN_IF_ERROR(joiner_.Load(&r));
-  } else if (!st.IsNotFound()) {
-    return st;
-  }
-  st = store.Get(Family::kModel, kClockKey, &value);
-  if (st.ok()) {
+  STREAMREC_RETURN_IF_ERROR(
+      optional(kJoinerKey, [this](ByteReader* r) { return joiner_.Load(r); }));
+  STREAMREC_RETURN_IF_ERROR(optional(kClockKey, [this](ByteReader* r) {
     uint64_t clock = 0;
-    if (!ByteReader(value).GetU64(&clock)) return Status::Corruption("bandit.clock: truncated");
+    if (!r->GetU64(&clock)) return Status::Corruption("bandit.clock: truncated");
     now_micros_ = static_cast<int64_t>(clock);
-  } else if (!st.IsNotFound()) {
-    return st;
-  }
+    return Status::Ok();
+  }));
   std::vector<ItemIndex> discard;
   pool_.TakeDirty(&discard);  // nothing restored is dirty
   return Status::Ok();

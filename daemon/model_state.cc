@@ -115,7 +115,7 @@ Result<std::unique_ptr<ModelState>> ModelState::Create(const Config& config) {
   std::unique_ptr<ModelState> state(
       new ModelState(config, std::make_unique<BiasedMF>(mf), std::make_unique<BPR>(bpr),
                      std::make_unique<Popularity>(pop), std::move(*sessions)));
-  if (config.bandit.policy != "none") {
+  if (config.bandit.enabled()) {
     auto explore = Exploration::Create(config.bandit, &state->bpr_->users());
     if (!explore.ok()) return explore.status();
     state->explore_ = std::move(*explore);
@@ -374,12 +374,9 @@ void ModelState::Recommend(std::string_view user, std::string_view session, uint
                            bool exclude_seen, std::vector<ScoredId>* out, uint32_t explore,
                            uint64_t seed) const {
   std::shared_lock l(lock_);
-  if (!explore_ || explore == 0) {
-    Rank(user, session, k, exclude_seen, out);
-    return;
-  }
-  explore = std::min(explore, k);
   Rank(user, session, k, exclude_seen, out);
+  if (!explore_ || explore == 0) return;
+  explore = std::min(explore, k);
   // The exploration slots take the last places: pool items neither seen (when excluded) nor
   // in the ranked list. When the pool has fewer, ranked items keep their places.
   thread_local std::vector<ItemIndex> exclude;

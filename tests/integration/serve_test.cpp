@@ -568,6 +568,21 @@ TEST_CASE("serve: explore slots, served x click rewards over Kafka, exactly once
   const json info = d.Get("/v1/info", &status);
   CHECK(info["bandit"]["policy"] == "thompson");
   CHECK(info["bandit"]["pool_size"] == 5);
+  // Garbage on the served topic: dead-lettered with its reason, nothing joined, no crash.
+  for (
+      const char* bad :
+      {"not json", R"({"type":"served","rec_id":"x","user":"u1","ts":1e300,"items":[]})",
+       R"({"type":"served","rec_id":"x","user":"u1","ts":1,"items":[{"item":"c0","source":"explore:thompson","propensity":7}]})"}) {
+    REQUIRE(broker.sink->Produce("served", "u1", bad, 5000).ok());
+  }
+  broker.Flush();
+  REQUIRE(
+      WaitFor([&] { return Sample(d.Metrics(), "streamrec_events_invalid_total") == 3; }, 20000));
+  const auto dead = Consume(brokers, "events.dlq", 3);
+  CHECK(dead.size() == 3);
+  for (const auto& m : dead) {
+    CHECK(json::parse(m)["reason"].get<std::string>().find("served record") != std::string::npos);
+  }
 
   // 1. A list with one exploration slot (the default), then a click on it naming its rec_id.
   json rec = d.Get("/v1/recommend?user=u1&k=10", &status);
