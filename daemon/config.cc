@@ -105,6 +105,7 @@ Status Config::LoadFile(const std::string& path) {
                                  "bandit",
                                  "seed",
                                  "apply_batch",
+                                 "scoring_snapshot",
                                  "kafka",
                                  "max_event_bytes"};
   std::string errors;
@@ -128,6 +129,7 @@ Status Config::LoadFile(const std::string& path) {
   Read(j, "admin_token", &admin_token, &errors);
   Read(j, "seed", &seed, &errors);
   Read(j, "apply_batch", &apply_batch, &errors);
+  Read(j, "scoring_snapshot", &scoring_snapshot, &errors);
   Read(j, "max_event_bytes", &decoder.max_event_bytes, &errors);
   if (auto it = j.find("models"); it != j.end()) {
     if (!it->is_object()) {

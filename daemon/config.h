@@ -125,6 +125,11 @@ struct Config {
   // Events applied per hold of the model's write lock: bounds how long a reader waits
   // (64 events are ~0.2 ms of writer work).
   uint32_t apply_batch = 64;
+  // Score /v1/recommend's catalog-wide passes on a bfloat16 snapshot of the item tables,
+  // outside the model lock, then rescore the best candidates exactly (daemon/scoring_snapshot.h;
+  // costs two half-size copies of BPR's and the session head's item tables). false: every
+  // request scores the live float tables under the shared lock.
+  bool scoring_snapshot = true;
   // Validation limits of incoming events.
   DecoderOptions decoder;
 

@@ -71,6 +71,15 @@ void EventApplier::Handle(std::vector<stream::Message>& batch) {
   for (size_t begin = 0; begin < batch.size(); begin += config_.apply_batch) {
     ApplyRun(batch, begin, std::min(batch.size(), begin + config_.apply_batch));
   }
+  // The batch becomes visible to the lock-free read path, then is counted: once the applied
+  // counter shows an event, /v1/recommend reflects it.
+  model_->Publish();
+  for (int t = 0; t < kNumEventTypes; ++t) {
+    if (uncounted_[t] == 0) continue;
+    applied_->Inc(uncounted_[t]);
+    by_type_[t]->Inc(uncounted_[t]);
+    uncounted_[t] = 0;
+  }
 }
 
 void EventApplier::ApplyRun(std::vector<stream::Message>& batch, size_t begin, size_t end) {
@@ -100,8 +109,7 @@ void EventApplier::ApplyRun(std::vector<stream::Message>& batch, size_t begin, s
       model_->Apply(e, ts,
                     SeedFor(config_.seed, static_cast<uint64_t>(m.partition()),
                             static_cast<uint64_t>(m.offset())));
-      applied_->Inc();
-      by_type_[static_cast<int>(e.type)]->Inc();
+      ++uncounted_[static_cast<int>(e.type)];
     } else {
       rejected_.emplace_back(k, st.message());
     }

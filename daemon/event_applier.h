@@ -166,6 +166,8 @@ class EventApplier final : public stream::RebalanceListener {
   Histogram* checkpoint_seconds_;
   Histogram* apply_lock_seconds_;
   std::array<Counter*, kNumEventTypes> by_type_{};
+  // Events applied in the current batch, by type: counted once it is published (Handle).
+  std::array<uint64_t, kNumEventTypes> uncounted_{};
   Counter* served_records_;
   Counter* served_forced_;
 

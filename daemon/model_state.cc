@@ -120,6 +120,12 @@ Result<std::unique_ptr<ModelState>> ModelState::Create(const Config& config) {
     if (!explore.ok()) return explore.status();
     state->explore_ = std::move(*explore);
   }
+  state->embedding_model_ = dynamic_cast<EmbeddingSessionModel*>(state->sessions_->model());
+  const uint32_t head_dim =
+      state->embedding_model_ != nullptr ? state->embedding_model_->head().dim() : 0;
+  if (config.scoring_snapshot) {
+    state->snapshot_ = std::make_unique<ScoringSnapshot>(state->bpr_->items().dim(), head_dim);
+  }
   return state;
 }
 
@@ -208,6 +214,10 @@ void ModelState::ApplyServed(std::string_view user, std::string_view rec_id,
     if (i == kNoIndex) continue;  // not an item of this catalog (another deployment's log)
     explore_->OnServed(u, i, rec_id, x.pos, x.propensity, ts_micros);
   }
+}
+
+void ModelState::Publish() {
+  if (snapshot_) snapshot_->Publish(*bpr_, embedding_model_);
 }
 
 void ModelState::AppendCheckpoint(state::WriteBatch* batch) {
@@ -358,8 +368,33 @@ Status ModelState::Restore(const state::StateReader& store) {
   }
   users_saved_ = users_.size();
   items_saved_ = items_.size();
+  Publish();
   return Status::Ok();
 }
+
+struct ModelState::RankInputs {
+  uint32_t items = 0;             // catalog size when gathered
+  UserIndex user = kNoIndex;      // kNoIndex: unknown or anonymous
+  bool has_bpr = false;           // the user has a BPR vector
+  std::vector<float> user_row;    // it (has_bpr)
+  std::vector<ItemIndex> recent;  // the session's items, oldest first (empty: no session)
+  std::vector<float> query;       // the session head's query for (user, recent)
+  std::vector<std::pair<ItemIndex, float>> repeats;  // the head's repeat bonus of those items
+  std::vector<ItemIndex> excluded;  // seen items and the session's own (exclude_seen)
+};
+
+namespace {
+// Candidates taken from the approximate (bfloat16) scores before the exact rescoring keeps k:
+// the margin absorbs the rounding (< 0.4% per element), under which a top-k item would have to
+// fall below twice as many others to be lost.
+size_t CandidatesFor(uint32_t k) { return 2 * static_cast<size_t>(k) + 32; }
+
+std::vector<float>& LongTermScratch(size_t n) {
+  thread_local std::vector<float> scores;
+  scores.resize(n);
+  return scores;
+}
+}  // namespace
 
 void ModelState::Collect(std::vector<float>& scores, uint32_t k, const char* source,
                          std::vector<ScoredId>* out) const {
@@ -373,27 +408,33 @@ void ModelState::Collect(std::vector<float>& scores, uint32_t k, const char* sou
 void ModelState::Recommend(std::string_view user, std::string_view session, uint32_t k,
                            bool exclude_seen, std::vector<ScoredId>* out, uint32_t explore,
                            uint64_t seed) const {
+  thread_local RankInputs in;
+  thread_local std::vector<Candidate> ranked;
   std::shared_lock l(lock_);
-  Rank(user, session, k, exclude_seen, out);
+  if (Gather(user, session, exclude_seen, &in)) {
+    l.unlock();  // the catalog-wide passes read the snapshot
+    Blend blend;
+    RankSnapshot(in, CandidatesFor(k), &blend, &ranked);
+    l.lock();
+    Rescore(in, blend, k, &ranked);
+  } else {
+    RankLocked(in, k, &ranked);
+  }
+  out->clear();
+  out->reserve(ranked.size());
+  for (const Candidate& c : ranked) out->push_back({items_.Name(c.index), c.score, c.source});
   if (!explore_ || explore == 0) return;
   explore = std::min(explore, k);
   // The exploration slots take the last places: pool items neither seen (when excluded) nor
   // in the ranked list. When the pool has fewer, ranked items keep their places.
   thread_local std::vector<ItemIndex> exclude;
   thread_local std::vector<bandits::ExploreSlot> slots;
-  exclude.clear();
+  exclude.assign(in.excluded.begin(), in.excluded.end());
+  for (const Candidate& c : ranked) exclude.push_back(c.index);
   slots.clear();
-  const UserIndex u = user.empty() ? kNoIndex : users_.Find(user);
-  if (exclude_seen && u != kNoIndex) {
-    const auto seen = history_.Items(u);
-    exclude.insert(exclude.end(), seen.begin(), seen.end());
-  }
-  for (const ScoredId& s : *out) {
-    if (const ItemIndex i = items_.Find(s.item); i != kNoIndex) exclude.push_back(i);
-  }
   std::span<const float> embedding;
   const EmbeddingTable& users = bpr_->users();
-  if (u != kNoIndex && u < users.rows()) embedding = {users.Row(u), users.dim()};
+  if (in.user != kNoIndex && in.user < users.rows()) embedding = {users.Row(in.user), users.dim()};
   explore_->Select(embedding, explore, exclude, seed, &slots);
   out->resize(std::min<size_t>(out->size(), k - slots.size()));
   for (const bandits::ExploreSlot& x : slots) {
@@ -412,82 +453,188 @@ std::string_view ModelState::bandit_policy() const {
   return explore_ ? explore_->policy() : std::string_view("none");
 }
 
-void ModelState::Rank(std::string_view user, std::string_view session, uint32_t k,
-                      bool exclude_seen, std::vector<ScoredId>* out) const {
-  std::vector<float>& scores = Scratch(items_.size());
-  const UserIndex u = user.empty() ? kNoIndex : users_.Find(user);
-  const bool has_bpr = u != kNoIndex && u < bpr_->users().rows();
-  const SessionModel* sm = sessions_->model();
-  std::span<const ItemIndex> recent;
-  if (sm != nullptr) {
-    recent = !session.empty() ? sessions_->ExplicitRecent(session)
-             : u != kNoIndex  ? sessions_->ImplicitRecent(u)
-                              : std::span<const ItemIndex>();
+bool ModelState::Gather(std::string_view user, std::string_view session, bool exclude_seen,
+                        RankInputs* in) const {
+  in->items = items_.size();
+  in->user = user.empty() ? kNoIndex : users_.Find(user);
+  const UserIndex u = in->user;
+  in->has_bpr = u != kNoIndex && u < bpr_->users().rows();
+  in->recent.clear();
+  in->repeats.clear();
+  in->excluded.clear();
+  if (sessions_->model() != nullptr) {
+    const std::span<const ItemIndex> recent = !session.empty() ? sessions_->ExplicitRecent(session)
+                                              : u != kNoIndex  ? sessions_->ImplicitRecent(u)
+                                                               : std::span<const ItemIndex>();
+    in->recent.assign(recent.begin(), recent.end());
   }
-  const char* source = "popular";
-  if (!recent.empty()) {
-    sm->ScoreNext(u == kNoIndex ? kNoUser : u, recent, scores);
-    source = "session";
-  } else if (has_bpr) {
-    bpr_->ScoreItems(u, history_, scores);
-    source = "bpr";
-  } else {
-    pop_->ScoreItems(0, history_, scores);
-  }
-  auto exclude = [&](std::vector<float>& v) {
-    if (!exclude_seen) return;
+  if (exclude_seen) {
     if (u != kNoIndex) {
-      for (ItemIndex i : history_.Items(u)) v[i] = kExcludedScore;
+      const auto seen = history_.Items(u);
+      in->excluded.assign(seen.begin(), seen.end());
     }
-    for (ItemIndex i : recent) {
+    in->excluded.insert(in->excluded.end(), in->recent.begin(), in->recent.end());
+  }
+  const bool has_session = !in->recent.empty();
+  if (!snapshot_) return false;
+  if (!has_session && !in->has_bpr) return false;  // popularity: cheap, and not in a snapshot
+  if (has_session && embedding_model_ == nullptr) return false;  // session-kNN is not linear
+  // Percentiles need every exact score.
+  if (has_session && in->has_bpr && config_.session.blend == "rank") return false;
+  if (in->has_bpr) {
+    const EmbeddingTable& p = bpr_->users();
+    in->user_row.assign(p.Row(u), p.Row(u) + p.stride());
+  }
+  if (has_session) {
+    const SessionHead& head = embedding_model_->head();
+    in->query.resize(head.stride());
+    embedding_model_->Query(u == kNoIndex ? kNoUser : u, in->recent, in->query.data());
+    for (ItemIndex j : in->recent) {
+      const bool listed = std::any_of(in->repeats.begin(), in->repeats.end(),
+                                      [j](const auto& r) { return r.first == j; });
+      if (!listed) in->repeats.emplace_back(j, head.Repeat(j, in->recent));
+    }
+  }
+  return true;
+}
+
+void ModelState::Select(const RankInputs& in, std::vector<float>* session_scores,
+                        std::vector<float>* bpr_scores, size_t want, Blend* blend,
+                        std::vector<Candidate>* out) const {
+  thread_local std::vector<ScoredItem> top;
+  auto exclude = [&](std::vector<float>& v) {
+    for (ItemIndex i : in.excluded) {
       if (i < v.size()) v[i] = kExcludedScore;
     }
   };
-  if (recent.empty() || !has_bpr) {
-    exclude(scores);
-    Collect(scores, k, source, out);
+  out->clear();
+  if (session_scores == nullptr || bpr_scores == nullptr) {
+    std::vector<float>& v = session_scores != nullptr ? *session_scores : *bpr_scores;
+    const char* source = session_scores != nullptr ? "session" : "bpr";
+    exclude(v);
+    TopK(v, want, &top);
+    for (const ScoredItem& t : top) out->push_back({t.index, t.score, source});
     return;
   }
   // Blend: z-scores of both (of their rank percentiles with blend "rank") over the items each
   // can score (see the header); the session score of an item the session model cannot score
   // (newer than its tables) counts as its lowest.
-  {
-    thread_local std::vector<float> long_term;
-    long_term.resize(items_.size());
-    bpr_->ScoreItems(u, history_, long_term);
-    const float ws = static_cast<float>(config_.session.weight);
-    const float wb = 1.0f - ws;
-    if (config_.session.blend == "rank") {
-      RankPercentiles(scores);
-      RankPercentiles(long_term);
-    }
-    const ScoreStats zs = Stats(scores);
-    const ScoreStats zb = Stats(long_term);
-    // blended = ws * z(session) + wb * z(bpr) as one fused multiply-add a pass (vectorized).
-    const float as = ws * zs.inv_std, ab = wb * zb.inv_std;
-    const float c = -as * zs.mean - ab * zb.mean;
-    float* __restrict sc = scores.data();
-    const float* __restrict lt = long_term.data();
-    const size_t n = scores.size();
+  std::vector<float>& scores = *session_scores;
+  const std::vector<float>& long_term = *bpr_scores;
+  const float ws = static_cast<float>(config_.session.weight);
+  const float wb = 1.0f - ws;
+  if (config_.session.blend == "rank") {
+    RankPercentiles(scores);
+    RankPercentiles(*bpr_scores);
+  }
+  const ScoreStats zs = Stats(scores);
+  const ScoreStats zb = Stats(long_term);
+  // blended = ws * z(session) + wb * z(bpr) as one fused multiply-add a pass (vectorized).
+  blend->as = ws * zs.inv_std;
+  blend->ab = wb * zb.inv_std;
+  blend->c = -blend->as * zs.mean - blend->ab * zb.mean;
+  blend->session_min = zs.min;
+  blend->wb = wb;
+  blend->bpr_mean = zb.mean;
+  blend->bpr_inv_std = zb.inv_std;
+  const float as = blend->as, ab = blend->ab, c = blend->c, smin = zs.min;
+  float* __restrict sc = scores.data();
+  const float* __restrict lt = long_term.data();
+  const size_t n = scores.size();
 #pragma omp simd
-    for (size_t i = 0; i < n; ++i) {
-      const float s = sc[i] == kExcludedScore ? zs.min : sc[i];
-      const float v = as * s + ab * lt[i] + c;
-      sc[i] = lt[i] == kExcludedScore ? kExcludedScore : v;
-    }
-    // Which part dominated, for the `source` of the items that will be returned: the BPR part
-    // is recomputed from long_term, the session part is the rest.
-    exclude(scores);
+  for (size_t i = 0; i < n; ++i) {
+    const float s = sc[i] == kExcludedScore ? smin : sc[i];
+    const float v = as * s + ab * lt[i] + c;
+    sc[i] = lt[i] == kExcludedScore ? kExcludedScore : v;
+  }
+  exclude(scores);
+  TopK(scores, want, &top);
+  // Which part dominated, for `source`: the BPR part is recomputed from long_term, the session
+  // part is the rest.
+  for (const ScoredItem& t : top) {
+    const float cb = wb * (lt[t.index] - zb.mean) * zb.inv_std;
+    out->push_back({t.index, t.score, t.score - cb > cb ? "session" : "bpr"});
+  }
+}
+
+void ModelState::RankLocked(const RankInputs& in, uint32_t k, std::vector<Candidate>* out) const {
+  std::vector<float>& scores = Scratch(in.items);
+  if (in.recent.empty() && !in.has_bpr) {
+    pop_->ScoreItems(0, history_, scores);
+    for (ItemIndex i : in.excluded) scores[i] = kExcludedScore;
     thread_local std::vector<ScoredItem> top;
     TopK(scores, k, &top);
     out->clear();
-    out->reserve(top.size());
-    for (const ScoredItem& t : top) {
-      const float cb = wb * (lt[t.index] - zb.mean) * zb.inv_std;
-      const float cs = t.score - cb;
-      out->push_back({items_.Name(t.index), t.score, cs > cb ? "session" : "bpr"});
-    }
+    for (const ScoredItem& t : top) out->push_back({t.index, t.score, "popular"});
+    return;
   }
+  std::vector<float>* session_scores = nullptr;
+  std::vector<float>* bpr_scores = nullptr;
+  if (!in.recent.empty()) {
+    sessions_->model()->ScoreNext(in.user == kNoIndex ? kNoUser : in.user, in.recent, scores);
+    session_scores = &scores;
+  }
+  if (in.has_bpr) {
+    std::vector<float>& long_term = LongTermScratch(in.items);
+    bpr_->ScoreItems(in.user, history_, long_term);
+    bpr_scores = &long_term;
+  }
+  Blend blend;
+  Select(in, session_scores, bpr_scores, k, &blend, out);
+}
+
+void ModelState::RankSnapshot(const RankInputs& in, size_t want, Blend* blend,
+                              std::vector<Candidate>* out) const {
+  const auto side = snapshot_->Read();
+  std::vector<float>* session_scores = nullptr;
+  std::vector<float>* bpr_scores = nullptr;
+  if (!in.recent.empty()) {
+    std::vector<float>& scores = Scratch(in.items);
+    side->head.ScoreAll(in.query.data(), scores);
+    for (const auto& [j, bonus] : in.repeats) {
+      if (j < scores.size() && scores[j] != kExcludedScore) scores[j] += bonus;
+    }
+    session_scores = &scores;
+  }
+  if (in.has_bpr) {
+    std::vector<float>& long_term = LongTermScratch(in.items);
+    side->bpr.ScoreAll(in.user_row.data(), long_term);
+    bpr_scores = &long_term;
+  }
+  Select(in, session_scores, bpr_scores, want, blend, out);
+}
+
+void ModelState::Rescore(const RankInputs& in, const Blend& blend, uint32_t k,
+                         std::vector<Candidate>* candidates) const {
+  const bool has_session = !in.recent.empty();
+  const uint32_t bpr_rows = bpr_->items().rows();
+  for (Candidate& c : *candidates) {
+    const float b = !in.has_bpr          ? 0.0f
+                    : c.index < bpr_rows ? bpr_->ScoreItem(in.user_row.data(), c.index)
+                                         : kExcludedScore;
+    if (!has_session) {
+      c.score = b;
+      continue;
+    }
+    float s = embedding_model_->head().ScoreOne(in.query.data(), in.recent, c.index);
+    if (!in.has_bpr) {
+      c.score = s;
+      continue;
+    }
+    if (b == kExcludedScore) {
+      c.score = kExcludedScore;
+      continue;
+    }
+    if (s == kExcludedScore) s = blend.session_min;
+    c.score = blend.as * s + blend.ab * b + blend.c;
+    const float cb = blend.wb * (b - blend.bpr_mean) * blend.bpr_inv_std;
+    c.source = c.score - cb > cb ? "session" : "bpr";
+  }
+  std::erase_if(*candidates, [](const Candidate& c) { return c.score == kExcludedScore; });
+  std::sort(candidates->begin(), candidates->end(), [](const Candidate& a, const Candidate& b) {
+    return a.score != b.score ? a.score > b.score : a.index < b.index;
+  });
+  if (candidates->size() > k) candidates->resize(k);
 }
 
 Status ModelState::Next(const std::string& item, uint32_t k, std::vector<ScoredId>* out) const {

@@ -4,11 +4,16 @@
 // decoded events, answers scoring queries, and moves itself to and from the state store
 // (dirty rows, ids, histories and globals; offsets are the applier's).
 //
-// Thread safety: one writer thread (the consumer) calls Apply* and Checkpoint; it holds the
-// write lock (lock()) around Apply*, in small batches. Readers (HTTP threads) call the const
-// query methods, which take the lock shared themselves. Checkpoint runs on the writer thread
-// without the lock: it only reads the model, which nothing else writes, and touches dirty
-// sets that readers never read.
+// Thread safety: one writer thread (the consumer) calls Apply*, Publish and Checkpoint; it holds
+// the write lock (lock()) around Apply*, in small batches. Readers (HTTP threads) call the const
+// query methods, which take the lock shared themselves. Checkpoint and Publish run on the writer
+// thread without the lock: they only read the model, which nothing else writes, and touch dirty
+// sets and snapshot sides that readers never read.
+//
+// Recommend's catalog-wide scoring passes read the ScoringSnapshot instead of the live tables,
+// outside the lock: the lock is held only to gather the request's inputs (user vector, session
+// query, seen items) and to rescore the best candidates exactly, so a request never waits for
+// more than one small apply batch, and the writer never waits for a request's scoring.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +29,7 @@
 #include "daemon/exploration.h"
 #include "daemon/recommend_service.h"
 #include "daemon/rw_lock.h"
+#include "daemon/scoring_snapshot.h"
 #include "daemon/session_state.h"
 #include "models/bpr.h"
 #include "models/dirty_set.h"
@@ -73,6 +79,9 @@ class ModelState {
   // Event time as exploration sees it (the largest event ts applied), micros; 0 when
   // exploration is off. Writer thread.
   int64_t event_time_micros() const { return explore_ ? explore_->now_micros() : 0; }
+  // Makes what Apply* changed visible to Recommend's lock-free scoring (ScoringSnapshot).
+  // Writer thread, without the lock; the EventApplier calls it at the end of each batch.
+  void Publish();
   // Appends every change since the last call (ids, histories, model rows, globals) to *batch.
   // Writer thread only; no lock needed (see the class comment).
   void AppendCheckpoint(state::WriteBatch* batch);
@@ -117,9 +126,40 @@ class ModelState {
  private:
   explicit ModelState(const Config& config, std::unique_ptr<BiasedMF> mf, std::unique_ptr<BPR> bpr,
                       std::unique_ptr<Popularity> pop, std::unique_ptr<SessionState> sessions);
-  // The main ranking (no exploration). REQUIRES: shared lock held.
-  void Rank(std::string_view user, std::string_view session, uint32_t k, bool exclude_seen,
-            std::vector<ScoredId>* out) const;
+  // One ranked item before its name is looked up.
+  struct Candidate {
+    ItemIndex index;
+    float score;
+    const char* source;
+  };
+  // What ranking reads of the live model for one request, copied under the shared lock so that
+  // the scoring passes can run without it (thread-local scratch, reused).
+  struct RankInputs;
+  // How a ranking's candidates were scored: the blend's coefficients, for the exact rescoring.
+  struct Blend {
+    float as = 0, ab = 0, c = 0;  // blended = as * session + ab * bpr + c
+    float session_min = 0;        // a session score the model cannot give counts as this
+    float wb = 0, bpr_mean = 0, bpr_inv_std = 1;  // the BPR part's z-score, for `source`
+  };
+  // Gathers *in for (user, session). True when the request can be scored on the snapshot and
+  // rescored (linear models, the z blend); false when it must be ranked under the lock (the
+  // popularity fallback, session-kNN, the rank blend). REQUIRES: shared lock held.
+  bool Gather(std::string_view user, std::string_view session, bool exclude_seen,
+              RankInputs* in) const;
+  // The best `want` candidates of the scores in `session_scores` and/or `bpr_scores` (blended
+  // when both are there), excluded items left out. *blend receives the blend used.
+  void Select(const RankInputs& in, std::vector<float>* session_scores,
+              std::vector<float>* bpr_scores, size_t want, Blend* blend,
+              std::vector<Candidate>* out) const;
+  // Ranks under the shared lock from the live model (the cases Gather refuses).
+  void RankLocked(const RankInputs& in, uint32_t k, std::vector<Candidate>* out) const;
+  // Scores the snapshot without the lock: the best candidates of the approximate scores.
+  void RankSnapshot(const RankInputs& in, size_t want, Blend* blend,
+                    std::vector<Candidate>* out) const;
+  // Replaces the candidates' scores by the live model's exact ones and keeps the best k.
+  // REQUIRES: shared lock held.
+  void Rescore(const RankInputs& in, const Blend& blend, uint32_t k,
+               std::vector<Candidate>* candidates) const;
   // Fills *out from the top-k of `scores`. REQUIRES: shared lock held.
   void Collect(std::vector<float>& scores, uint32_t k, const char* source,
                std::vector<ScoredId>* out) const;
@@ -144,6 +184,8 @@ class ModelState {
   std::unique_ptr<Popularity> pop_;
   std::unique_ptr<SessionState> sessions_;  // its model (may be null) persists with the rows
   std::unique_ptr<Exploration> explore_;    // null: exploration off (bandit.policy "none")
+  EmbeddingSessionModel* embedding_model_ = nullptr;  // the session model, when it is linear
+  std::unique_ptr<ScoringSnapshot> snapshot_;
   uint64_t events_applied_ = 0;
   // Writer-only bookkeeping for checkpoints.
   uint32_t users_saved_ = 0;  // ids [0, users_saved_) are in the store

@@ -63,6 +63,14 @@ class BPR final : public Recommender {
   const EmbeddingTable& users() const { return p_; }
   const EmbeddingTable& items() const { return q_; }
   float item_bias(ItemIndex i) const { return item_bias_[i]; }
+  // ScoreItems' value for item i and the user vector `user_row` (stride floats).
+  // REQUIRES: i < items().rows().
+  float ScoreItem(const float* user_row, ItemIndex i) const {
+    return item_bias_[i] + Dot(user_row, q_.Row(i), q_.stride());
+  }
+  // Item rows whose scores changed since the last call: the dirty set's second reader (the
+  // daemon's scoring snapshot; the checkpoint's is TakeDirty).
+  void TakeScoreDirty(std::vector<ItemIndex>* items) { dirty_items_.Take(1, items); }
 
  private:
   void EnsureUsers(uint32_t n);
@@ -80,7 +88,7 @@ class BPR final : public Recommender {
   std::vector<float> scratch_;        // one row: p_u before the step
   std::vector<ItemIndex> negatives_;  // the negatives of one Observe
   DirtySet dirty_users_;
-  DirtySet dirty_items_;
+  DirtySet dirty_items_{DirtySet::kTwoReaders};
 };
 
 }  // namespace streamrec

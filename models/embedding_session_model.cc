@@ -27,6 +27,14 @@ void EmbeddingSessionModel::EnsureItems(uint32_t n) {
   head_.EnsureItems(n);
 }
 
+void EmbeddingSessionModel::ScoreNext(UserIndex user, std::span<const ItemIndex> recent,
+                                      std::span<float> out) const {
+  thread_local std::vector<float> h;
+  h.resize(head_.stride());
+  Query(user, recent, h.data());
+  head_.Score(h.data(), recent, out);
+}
+
 void EmbeddingSessionModel::ForgetUser(UserIndex user) {
   if (user >= p_.rows()) return;
   p_.ResetRow(user);

@@ -25,6 +25,17 @@ class EmbeddingSessionModel : public SessionModel {
   void SaveItemRow(ItemIndex i, ByteWriter* w) const override;
   Status LoadItemRow(ItemIndex i, ByteReader* r) override;
   void TakeDirty(std::vector<UserIndex>* users, std::vector<ItemIndex>* items) override;
+  // Item rows whose head scores changed since the last call: the dirty set's second reader
+  // (the daemon's scoring snapshot; the checkpoint's is TakeDirty).
+  void TakeScoreDirty(std::vector<ItemIndex>* items) { dirty_items_.Take(1, items); }
+
+  // The query vector h the head scores for (user, recent): every item j scores
+  // head().ScoreOne(h, recent, j). Writes head().stride() floats (zero padding); only the last
+  // max_len() items of `recent` are read.
+  virtual void Query(UserIndex user, std::span<const ItemIndex> recent, float* h) const = 0;
+  // Query, then the head's Score.
+  void ScoreNext(UserIndex user, std::span<const ItemIndex> recent,
+                 std::span<float> out) const final;
 
   const EmbeddingTable& users() const { return p_; }
   const EmbeddingTable& inputs() const { return e_; }
@@ -52,7 +63,7 @@ class EmbeddingSessionModel : public SessionModel {
   EmbeddingTable e_;  // items as context ("from")
   SessionHead head_;  // items as next ("to")
   DirtySet dirty_users_;
-  DirtySet dirty_items_;
+  DirtySet dirty_items_{DirtySet::kTwoReaders};
 };
 
 }  // namespace streamrec

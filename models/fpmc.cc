@@ -106,15 +106,6 @@ float FPMC::Loss(UserIndex user, std::span<const ItemIndex> recent, ItemIndex po
   return head_.Loss(q.data(), recent, pos, negs);
 }
 
-void FPMC::ScoreNext(UserIndex user, std::span<const ItemIndex> recent,
-                     std::span<float> out) const {
-  thread_local std::vector<float> q;
-  q.resize(p_.stride());
-  recent = LastN(recent, options_.max_len);
-  Query(user, recent, q.data());
-  head_.Score(q.data(), recent, out);
-}
-
 void FPMC::SaveGlobals(ByteWriter* w) const {
   w->PutHeader(kMagic, kVersion);
   SaveSharedGlobals(w);

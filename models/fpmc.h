@@ -42,8 +42,8 @@ class FPMC final : public EmbeddingSessionModel {
   uint32_t max_len() const override { return options_.max_len; }
   void Observe(UserIndex user, std::span<const ItemIndex> recent, ItemIndex next,
                uint64_t seed) override;
-  void ScoreNext(UserIndex user, std::span<const ItemIndex> recent,
-                 std::span<float> out) const override;
+  // p_u + c_S (see the class comment).
+  void Query(UserIndex user, std::span<const ItemIndex> recent, float* h) const override;
   void Save(ByteWriter* w) const override;
   Status Load(ByteReader* r) override;
   void SaveGlobals(ByteWriter* w) const override;
@@ -59,9 +59,6 @@ class FPMC final : public EmbeddingSessionModel {
   const FPMCOptions& options() const { return options_; }
 
  private:
-  // Writes the query p_u + c_S into q (stride floats).
-  void Query(UserIndex user, std::span<const ItemIndex> recent, float* q) const;
-
   FPMCOptions options_;
   // Scratch of one Observe: query, its gradient, negatives drawn.
   std::vector<float> q_, gq_;

@@ -24,4 +24,23 @@ inline float Dot(const float* __restrict a, const float* __restrict b, uint32_t 
 void ScoreRows(const float* __restrict rows, uint32_t stride, uint32_t n_rows,
                const float* __restrict q, const float* __restrict bias, float* __restrict out);
 
+// bfloat16: the upper 16 bits of a float. Conversion rounds to nearest even (no NaNs here).
+inline uint16_t ToBf16(float x) {
+  uint32_t u;
+  __builtin_memcpy(&u, &x, sizeof(u));
+  u += 0x7FFFu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+inline float FromBf16(uint16_t b) {
+  const uint32_t u = static_cast<uint32_t>(b) << 16;
+  float f;
+  __builtin_memcpy(&f, &u, sizeof(f));
+  return f;
+}
+
+// The same as ScoreRows over rows of bfloat16 values (the upper 16 bits of a float), stride a
+// multiple of kLanes: half the bytes a pass (ScoreTable).
+void ScoreRowsBf16(const uint16_t* __restrict rows, uint32_t stride, uint32_t n_rows,
+                   const float* __restrict q, const float* __restrict bias, float* __restrict out);
+
 }  // namespace streamrec

@@ -208,13 +208,11 @@ float SASRecLite::Loss(UserIndex user, std::span<const ItemIndex> recent, ItemIn
   return head_.Loss(a.h.data(), recent, pos, negs);
 }
 
-void SASRecLite::ScoreNext(UserIndex user, std::span<const ItemIndex> recent,
-                           std::span<float> out) const {
+void SASRecLite::Query(UserIndex user, std::span<const ItemIndex> recent, float* h) const {
   thread_local Activations a;
   if (a.h.size() != e_.stride() || a.alpha.size() < options_.max_len) InitActivations(&a);
-  recent = LastN(recent, options_.max_len);
-  Forward(user, recent, &a);
-  head_.Score(a.h.data(), recent, out);
+  Forward(user, LastN(recent, options_.max_len), &a);
+  std::copy_n(a.h.data(), e_.stride(), h);
 }
 
 void SASRecLite::SaveGlobals(ByteWriter* w) const {

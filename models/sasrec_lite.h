@@ -45,8 +45,8 @@ class SASRecLite final : public EmbeddingSessionModel {
   uint32_t max_len() const override { return options_.max_len; }
   void Observe(UserIndex user, std::span<const ItemIndex> recent, ItemIndex next,
                uint64_t seed) override;
-  void ScoreNext(UserIndex user, std::span<const ItemIndex> recent,
-                 std::span<float> out) const override;
+  // The attention block's output over the session.
+  void Query(UserIndex user, std::span<const ItemIndex> recent, float* h) const override;
   void Save(ByteWriter* w) const override;
   Status Load(ByteReader* r) override;
   void SaveGlobals(ByteWriter* w) const override;

@@ -180,12 +180,21 @@ void SessionHead::Score(const float* h, std::span<const ItemIndex> recent,
     if (count_[i] == 0) out[i] = kExcludedScore;
   }
   std::fill(out.begin() + known, out.end(), kExcludedScore);
+  AddRepeats(recent, out);
+}
+
+void SessionHead::AddRepeats(std::span<const ItemIndex> recent, std::span<float> out) const {
   if (!options_.repeat) return;
   const size_t n = std::min(recent.size(), rho_.size());
   for (size_t a = 0; a < n; ++a) {
     const ItemIndex r = recent[recent.size() - 1 - a];
-    if (r < known && out[r] != kExcludedScore) out[r] += rho_[a];
+    if (r < out.size() && out[r] != kExcludedScore) out[r] += rho_[a];
   }
+}
+
+float SessionHead::ScoreOne(const float* h, std::span<const ItemIndex> recent, ItemIndex j) const {
+  if (j >= f_.rows() || count_[j] == 0) return kExcludedScore;
+  return bias_[j] + Dot(h, f_.Row(j), f_.stride()) + Repeat(j, recent);
 }
 
 void SessionHead::SaveGlobals(ByteWriter* w) const {

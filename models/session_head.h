@@ -18,6 +18,7 @@
 
 #include "common/coding.h"
 #include "common/rng.h"
+#include "common/topk.h"
 #include "common/types.h"
 #include "models/dirty_set.h"
 #include "models/embedding_table.h"
@@ -75,6 +76,15 @@ class SessionHead {
              std::span<const ItemIndex> negs) const;
   // Scores of every item for query h; never-seen items get kExcludedScore.
   void Score(const float* h, std::span<const ItemIndex> recent, std::span<float> out) const;
+  // Score's value for item j alone (kExcludedScore for an unknown or never-seen item).
+  float ScoreOne(const float* h, std::span<const ItemIndex> recent, ItemIndex j) const;
+  // The parts of Score that do not depend on h: item j's bias, kExcludedScore for a never-seen
+  // item (what a copy of the head's rows scores with, see ScoreTable); and the repeat bonus of
+  // the session's items, added to their scores in `out` (excluded ones stay excluded).
+  float ScoreBias(ItemIndex j) const { return count_[j] == 0 ? kExcludedScore : bias_[j]; }
+  void AddRepeats(std::span<const ItemIndex> recent, std::span<float> out) const;
+  // The repeat bonus of item j given the session (0 when j is not among its last max_len).
+  float Repeat(ItemIndex j, std::span<const ItemIndex> recent) const;
 
   const EmbeddingTable& outputs() const { return f_; }
   float bias(ItemIndex i) const { return bias_[i]; }
@@ -90,8 +100,6 @@ class SessionHead {
 
  private:
   void SetCount(ItemIndex i, uint32_t count);
-  // ρ-term of item j given the session.
-  float Repeat(ItemIndex j, std::span<const ItemIndex> recent) const;
   void AddRepeat(ItemIndex j, std::span<const ItemIndex> recent, float delta);
 
   SessionHeadOptions options_;

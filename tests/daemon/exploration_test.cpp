@@ -30,6 +30,7 @@ struct Feed {
     REQUIRE(decoder.Decode(json, &e).ok());
     std::unique_lock l(m->lock());
     m->Apply(e, e.ts_seconds, ++n);
+    m->Publish();
   }
 };
 

@@ -90,6 +90,7 @@ void Apply(ModelState& m, const std::vector<std::string>& json, size_t begin, si
     REQUIRE(decoder.Decode(json[i], &e).ok());
     m.Apply(e, e.ts_seconds, SeedFor(1, 0, offset0 + i));
   }
+  m.Publish();  // as the EventApplier does after each batch
 }
 
 void Apply(ModelState& m, const std::string& json, uint64_t seed = 7) {
@@ -400,6 +401,7 @@ TEST_CASE("ModelState: held-out HR@10 of the session/BPR blend", "[.blend]") {
         }
         std::unique_lock l(m->lock());
         m->Apply(e, e.ts_seconds, SeedFor(1, 0, i));
+        m->Publish();
       }
       std::printf("blend=%-4s weight=%.2f  HR@10=%.4f  (%zu queries)\n", blend, weight,
                   static_cast<double>(hits) / static_cast<double>(std::max<size_t>(queries, 1)),
