@@ -57,6 +57,7 @@ uint32_t ExplorationPool::TakeSlot() {
   }
   slot_item_.push_back(kNoIndex);
   slot_features_.emplace_back();
+  slot_learned_.push_back(0);
   return static_cast<uint32_t>(slot_item_.size() - 1);
 }
 
@@ -77,6 +78,7 @@ void ExplorationPool::Enter(ItemIndex item, const SparseFeatures& features) {
   item_state_[item] = kCold;
   ++live_;
   policy_->ResetArm(slot, f);
+  slot_learned_[slot] = 0;
 }
 
 void ExplorationPool::OnItem(ItemIndex item, const SparseFeatures& features, int64_t) {
@@ -90,6 +92,7 @@ void ExplorationPool::OnItem(ItemIndex item, const SparseFeatures& features, int
     if (f == slot_features_[slot]) return;
     slot_features_[slot] = f;
     policy_->ResetArm(slot, f);
+    slot_learned_[slot] = 0;
   }
   MarkDirty(item);
 }
@@ -115,6 +118,7 @@ bool ExplorationPool::OnReward(const UserContext& user, ItemIndex item, float re
                                int64_t ts_micros) {
   if (!InPool(item)) return false;
   policy_->Update(user, item_slot_[item], reward, ts_micros);
+  slot_learned_[item_slot_[item]] = 1;
   MarkDirty(item);
   return true;
 }
@@ -196,6 +200,7 @@ Status ExplorationPool::LoadGlobals(ByteReader* r) {
   graduated_ = graduated;
   slot_item_.assign(slots, kNoIndex);
   slot_features_.assign(slots, SparseFeatures());
+  slot_learned_.assign(slots, 0);
   free_slots_ = std::move(free_slots);
   item_state_.clear();
   item_count_.clear();
@@ -214,7 +219,8 @@ void ExplorationPool::SaveItem(ItemIndex item, ByteWriter* w) const {
   const uint32_t slot = item_slot_[item];
   w->PutU32(slot);
   slot_features_[slot].Save(w);
-  policy_->SaveArm(slot, w);
+  w->PutU8(slot_learned_[slot]);
+  if (slot_learned_[slot]) policy_->SaveArm(slot, w);
 }
 
 Status ExplorationPool::LoadItem(ItemIndex item, ByteReader* r) {
@@ -239,7 +245,12 @@ Status ExplorationPool::LoadItem(ItemIndex item, ByteReader* r) {
   item_slot_[item] = slot;
   ++live_;
   policy_->ResetArm(slot, f);
-  return policy_->LoadArm(slot, r);
+  uint8_t learned;
+  if (!r->GetU8(&learned) || learned > 1) {
+    return Status::Corruption("bad exploration pool item record");
+  }
+  slot_learned_[slot] = learned;
+  return learned ? policy_->LoadArm(slot, r) : Status::Ok();
 }
 
 }  // namespace streamrec::bandits

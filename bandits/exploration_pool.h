@@ -5,8 +5,11 @@
 // exploration slots from the pool; rewards from the RewardJoiner feed the policy back.
 //
 // Persistence is row-level like models/recommender.h: SaveGlobals (options, slot layout, the
-// policy's shared state) plus one record per item (count, pool slot, features, the policy's arm
-// posterior); TakeDirty lists the items changed since the last call. Restore: LoadGlobals, then
+// policy's shared state) plus one record per item (count, pool slot, features, and the policy's
+// arm posterior once a reward has moved it from its prior: an arm still at ResetArm's value is
+// rebuilt from the features, so the common record of a cold item stays a few bytes however
+// large the policy's arm — LinUCB's is two dim x dim matrices); TakeDirty lists the items changed
+// since the last call. Restore: LoadGlobals, then
 // LoadItem for every saved item. Replaying the same calls gives the same bytes.
 //
 // Thread safety: SelectSlots and the accessors are const and may run concurrently (each caller
@@ -117,6 +120,7 @@ class ExplorationPool {
   // By slot (= arm).
   std::vector<ItemIndex> slot_item_;
   std::vector<SparseFeatures> slot_features_;
+  std::vector<uint8_t> slot_learned_;  // 1: a reward moved the arm from its prior
   std::vector<uint32_t> free_slots_;  // LIFO
   uint32_t live_ = 0;
   uint64_t graduated_ = 0;

@@ -182,6 +182,41 @@ TEST_CASE("Pool persistence round-trips and replays to the same bytes", "[bandit
   }
 }
 
+TEST_CASE("A cold item's record holds its arm only once a reward has moved it", "[bandits]") {
+  // Interactions dirty an item on every event; its record must not carry LinUCB's matrices
+  // until a reward has changed them.
+  auto pool = NewPool("linucb", 100);
+  SparseFeatures f;
+  pool->hasher().Add("genre:a", 1.0f, &f);
+  pool->OnItem(3, f, 0);
+  pool->OnInteraction(3, 1);
+  auto record = [&] {
+    std::string row;
+    ByteWriter w(&row);
+    pool->SaveItem(3, &w);
+    return row;
+  };
+  const size_t prior = record().size();
+  CHECK(prior < 64);
+  const std::vector<float> e = {0.5f, -0.5f, 0.1f, 0.2f};
+  CHECK(pool->OnReward({e}, 3, 1.0f, 2));
+  const std::string learned = record();
+  CHECK(learned.size() > prior + 100);  // the arm: its matrices
+  auto back = NewPool("linucb", 100);
+  std::string globals;
+  ByteWriter gw(&globals);
+  pool->SaveGlobals(&gw);
+  ByteReader gr(globals);
+  REQUIRE(back->LoadGlobals(&gr).ok());
+  ByteReader r(learned);
+  REQUIRE(back->LoadItem(3, &r).ok());
+  CHECK(r.done());
+  std::string again;
+  ByteWriter aw(&again);
+  back->SaveItem(3, &aw);
+  CHECK(again == learned);
+}
+
 TEST_CASE("Pool refuses state saved with another shape", "[bandits]") {
   auto a = NewPool("linucb");
   Drive(*a, 1, 200);
