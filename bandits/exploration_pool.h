@@ -121,7 +121,7 @@ class ExplorationPool {
   std::vector<ItemIndex> slot_item_;
   std::vector<SparseFeatures> slot_features_;
   std::vector<uint8_t> slot_learned_;  // 1: a reward moved the arm from its prior
-  std::vector<uint32_t> free_slots_;  // LIFO
+  std::vector<uint32_t> free_slots_;   // LIFO
   uint32_t live_ = 0;
   uint64_t graduated_ = 0;
   std::vector<uint8_t> dirty_bits_;

@@ -143,6 +143,8 @@ void Application::ConsumerLoop() {
     if (!batch.empty()) {
       applier_->Handle(batch);
       batch.clear();
+    } else {
+      applier_->Publish(/*force=*/true);  // idle: what a full batch left unpublished
     }
     applier_->UpdateServedProgress();
     if (Status cp = applier_->MaybeCheckpoint(); !cp.ok()) {

@@ -71,9 +71,19 @@ void EventApplier::Handle(std::vector<stream::Message>& batch) {
   for (size_t begin = 0; begin < batch.size(); begin += config_.apply_batch) {
     ApplyRun(batch, begin, std::min(batch.size(), begin + config_.apply_batch));
   }
-  // The batch becomes visible to the lock-free read path, then is counted: once the applied
-  // counter shows an event, /v1/recommend reflects it.
+  Publish(/*force=*/batch.size() < static_cast<size_t>(config_.kafka.batch_max_messages));
+}
+
+void EventApplier::Publish(bool force) {
+  // While catching up (full batches), a publish per batch would copy the same hot rows into
+  // the snapshot over and over; every 100 ms copies each changed row once per interval.
+  constexpr auto kPublishInterval = std::chrono::milliseconds(100);
+  if (!unpublished_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && now - last_publish_ < kPublishInterval) return;
   model_->Publish();
+  last_publish_ = now;
+  unpublished_ = false;
   for (int t = 0; t < kNumEventTypes; ++t) {
     if (uncounted_[t] == 0) continue;
     applied_->Inc(uncounted_[t]);
@@ -110,6 +120,7 @@ void EventApplier::ApplyRun(std::vector<stream::Message>& batch, size_t begin, s
                     SeedFor(config_.seed, static_cast<uint64_t>(m.partition()),
                             static_cast<uint64_t>(m.offset())));
       ++uncounted_[static_cast<int>(e.type)];
+      unpublished_ = true;
     } else {
       rejected_.emplace_back(k, st.message());
     }
@@ -218,6 +229,7 @@ std::map<int32_t, int64_t> EventApplier::ServedOffsetsToStore() const {
 Status EventApplier::MaybeCheckpoint(bool force) {
   const bool requested = request_pending_.exchange(false, std::memory_order_acq_rel);
   Status st;
+  if (force) Publish(/*force=*/true);  // a final or test checkpoint counts everything applied
   if (force || requested) {
     st = CheckpointNow();
   } else {

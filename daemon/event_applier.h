@@ -47,8 +47,14 @@ class EventApplier final : public stream::RebalanceListener {
   // Set when the daemon stops: lets a dead letter stuck behind a down broker be abandoned.
   void set_stop_flag(const std::atomic<bool>* stop) { stop_ = stop; }
 
-  // Handles one polled batch, in order.
+  // Handles one polled batch, in order, then publishes it (below) unless the batch was full
+  // (the consumer is catching up) and the last publish is recent.
   void Handle(std::vector<stream::Message>& batch);
+  // Makes the events applied so far visible to /v1/recommend's lock-free scoring
+  // (ModelState::Publish), then counts them in streamrec_events_applied_total: once the counter
+  // shows an event, recommendations reflect it. Without `force`, at most every
+  // 100 ms. The consumer loop forces it when a poll comes back empty.
+  void Publish(bool force);
   // Collects the outcome of the checkpoint in flight when it has finished (its error, if it
   // failed), and starts the next one when due (interval or event count). A requested
   // checkpoint, or `force`, is written now and waited for: then the status says whether
@@ -166,8 +172,10 @@ class EventApplier final : public stream::RebalanceListener {
   Histogram* checkpoint_seconds_;
   Histogram* apply_lock_seconds_;
   std::array<Counter*, kNumEventTypes> by_type_{};
-  // Events applied in the current batch, by type: counted once it is published (Handle).
+  // Events applied and not yet published, by type: counted once they are (Publish).
   std::array<uint64_t, kNumEventTypes> uncounted_{};
+  bool unpublished_ = false;
+  std::chrono::steady_clock::time_point last_publish_{};
   Counter* served_records_;
   Counter* served_forced_;
 

@@ -12,7 +12,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <thread>
 #include <utility>
 
 namespace streamrec::daemon {
@@ -28,7 +27,7 @@ class LeftRight {
     Guard& operator=(const Guard&) = delete;
     Guard& operator=(Guard&&) = delete;
     ~Guard() {
-      if (side_ != nullptr) count_->fetch_sub(1);
+      if (side_ != nullptr) Leave(count_);
     }
     const T& operator*() const { return *side_; }
     const T* operator->() const { return side_; }
@@ -49,7 +48,7 @@ class LeftRight {
       const int a = active_.load();
       readers_[a].n.fetch_add(1);
       if (active_.load() == a) return Guard(&sides_[a].value, &readers_[a].n);
-      readers_[a].n.fetch_sub(1);  // flipped meanwhile: the side may be being written
+      Leave(&readers_[a].n);  // flipped meanwhile: the side may be being written
     }
   }
 
@@ -58,12 +57,22 @@ class LeftRight {
   template <typename F>
   void Write(F&& write) {
     const int b = 1 - active_.load();
-    while (readers_[b].n.load() != 0) std::this_thread::yield();
+    // Sleeps (futex) until the side's last reader leaves; spinning with sched_yield would hand
+    // the CPU away for whole time slices on a busy machine.
+    for (uint32_t n = readers_[b].n.load(); n != 0; n = readers_[b].n.load()) {
+      readers_[b].n.wait(n);
+    }
     write(sides_[b].value, b);
     active_.store(b);
   }
 
  private:
+  // A reader leaves a side; the last one wakes a writer waiting for it (the notify is a load
+  // of the waiter count, no system call, when none waits).
+  static void Leave(std::atomic<uint32_t>* count) {
+    if (count->fetch_sub(1) == 1) count->notify_one();
+  }
+
   // Each side and each counter on its own cache lines: readers' counter traffic must not
   // bounce the lines the other side's readers read.
   struct alignas(64) Side {

@@ -38,10 +38,20 @@ class DirtySet {
   // The same for `reader` (0 or 1; 1 only with kTwoReaders).
   void Take(int reader, std::vector<uint32_t>* out) {
     std::vector<uint32_t>& list = lists_[reader];
-    std::sort(list.begin(), list.end());
     const auto bit = static_cast<uint8_t>(1u << reader);
-    for (uint32_t i : list) bits_[i] = static_cast<uint8_t>(bits_[i] & ~bit);
-    out->insert(out->end(), list.begin(), list.end());
+    if (list.size() * 32 > bits_.size()) {
+      // Dense: one pass over the marks costs less than sorting the list.
+      for (uint32_t i = 0; i < bits_.size(); ++i) {
+        if (bits_[i] & bit) {
+          out->push_back(i);
+          bits_[i] = static_cast<uint8_t>(bits_[i] & ~bit);
+        }
+      }
+    } else {
+      std::sort(list.begin(), list.end());
+      for (uint32_t i : list) bits_[i] = static_cast<uint8_t>(bits_[i] & ~bit);
+      out->insert(out->end(), list.begin(), list.end());
+    }
     list.clear();
   }
   // Indices reader 0 has not taken yet.

@@ -141,6 +141,20 @@ uint32_t ScoreRowsBf16Avx512(const uint16_t* __restrict rows, uint32_t stride, u
   }
   return full;
 }
+// ToBf16 on 16 lanes at a time: round to nearest even in 32-bit lanes, then narrow to 16 bits.
+// Returns the values done (a multiple of 16).
+uint32_t ToBf16RowAvx512(const float* __restrict in, uint32_t n, uint16_t* __restrict out) {
+  const __m512i one = _mm512_set1_epi32(1), half = _mm512_set1_epi32(0x7FFF);
+  uint32_t k = 0;
+  for (; k + kLanes <= n; k += kLanes) {
+    __m512i u = _mm512_castps_si512(_mm512_loadu_ps(in + k));
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), one);
+    u = _mm512_add_epi32(u, _mm512_add_epi32(half, lsb));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + k),
+                        _mm512_cvtepi32_epi16(_mm512_srli_epi32(u, 16)));
+  }
+  return k;
+}
 #pragma GCC diagnostic pop
 #endif
 
@@ -157,6 +171,14 @@ void ScoreRows(const float* __restrict rows, uint32_t stride, uint32_t n_rows,
   }
 #endif
   ScoreRowsGeneric(rows, stride, done, n_rows, q, bias, out);
+}
+
+void ToBf16Row(const float* __restrict in, uint32_t n, uint16_t* __restrict out) {
+  uint32_t k = 0;
+#if defined(__AVX512F__)
+  k = ToBf16RowAvx512(in, n, out);
+#endif
+  for (; k < n; ++k) out[k] = ToBf16(in[k]);
 }
 
 void ScoreRowsBf16(const uint16_t* __restrict rows, uint32_t stride, uint32_t n_rows,

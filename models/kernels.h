@@ -38,6 +38,9 @@ inline float FromBf16(uint16_t b) {
   return f;
 }
 
+// out[k] = ToBf16(in[k]) for k < n, vectorized.
+void ToBf16Row(const float* __restrict in, uint32_t n, uint16_t* __restrict out);
+
 // The same as ScoreRows over rows of bfloat16 values (the upper 16 bits of a float), stride a
 // multiple of kLanes: half the bytes a pass (ScoreTable).
 void ScoreRowsBf16(const uint16_t* __restrict rows, uint32_t stride, uint32_t n_rows,

@@ -16,8 +16,7 @@ void ScoreTable::Resize(uint32_t n) {
 }
 
 void ScoreTable::Set(uint32_t r, const float* row, float bias) {
-  uint16_t* out = data_.data() + static_cast<size_t>(r) * stride_;
-  for (uint32_t k = 0; k < dim_; ++k) out[k] = ToBf16(row[k]);
+  ToBf16Row(row, dim_, data_.data() + static_cast<size_t>(r) * stride_);
   bias_[r] = bias;
 }
 

@@ -22,6 +22,14 @@ TEST_CASE("bfloat16 keeps 8 bits of mantissa and rounds to nearest even", "[scor
   }
 }
 
+TEST_CASE("ToBf16Row converts as ToBf16 does, in the vector body and the tail", "[score_table]") {
+  EmbeddingTable t(37, 3.0f, 2);
+  t.EnsureRows(1);
+  std::vector<uint16_t> out(37);
+  ToBf16Row(t.Row(0), 37, out.data());
+  for (uint32_t k = 0; k < 37; ++k) CHECK(out[k] == ToBf16(t.Row(0)[k]));
+}
+
 TEST_CASE("ScoreTable scores bias + row . q within bfloat16 rounding", "[score_table]") {
   // Dims of 1, 2 and 4 chunks; row counts with a tail after the 16-row blocks of the vector path.
   for (uint32_t dim : {7u, 24u, 64u}) {
@@ -83,6 +91,19 @@ TEST_CASE("DirtySet: a second reader takes every mark once, independently of the
   d.Take(1, &b);
   CHECK(a == std::vector<uint32_t>{2, 9});
   CHECK(b == std::vector<uint32_t>{2});
+  // Dense sets are taken by a scan of the marks: the same ascending, unique list.
+  DirtySet dense(DirtySet::kTwoReaders);
+  std::vector<uint32_t> want;
+  for (uint32_t i = 0; i < 100; i += 2) {
+    dense.Mark(99 - i);
+    dense.Mark(99 - i);
+    want.insert(want.begin(), 99 - i);
+  }
+  std::vector<uint32_t> got0, got1;
+  dense.Take(&got0);
+  dense.Take(1, &got1);
+  CHECK(got0 == want);
+  CHECK(got1 == want);
   DirtySet one;
   one.Mark(1);
   std::vector<uint32_t> c;
