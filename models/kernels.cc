@@ -141,6 +141,56 @@ uint32_t ScoreRowsBf16Avx512(const uint16_t* __restrict rows, uint32_t stride, u
   }
   return full;
 }
+#if defined(__AVX512BF16__)
+// With AVX512-BF16: vdpbf16ps multiplies pairs of bfloat16 and sums them into 16 float lanes.
+// The query is split into two bfloat16 parts, q = hi + lo (16 bits of mantissa together), so
+// only the rows' rounding remains: unbiased, where rounding q alone shifted every score alike
+// and with them the blend's z-statistics. 4 instructions a 64-dim row instead of 4 loads,
+// widenings and FMAs per 16 values. Needs stride % 32 == 0. Returns the rows done (multiple
+// of 16).
+uint32_t ScoreRowsBf16Dot(const uint16_t* __restrict rows, uint32_t stride, uint32_t n_rows,
+                          const float* __restrict q, const float* __restrict bias,
+                          float* __restrict out) {
+  const uint32_t chunks = stride / (2 * kLanes);
+  __m512bh hi[kMaxChunks / 2], lo[kMaxChunks / 2];
+  for (uint32_t c = 0; c < chunks; ++c) {
+    const __m512 a = _mm512_loadu_ps(q + 2 * c * kLanes);
+    const __m512 b = _mm512_loadu_ps(q + 2 * c * kLanes + kLanes);
+    hi[c] = _mm512_cvtne2ps_pbh(b, a);  // a in the low half: values in memory order
+    // The widened hi parts, exactly: each bfloat16 is the top half of a float.
+    const __m512i h = (__m512i)hi[c];
+    const __m512 ha = _mm512_castsi512_ps(
+        _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(h)), 16));
+    const __m512 hb = _mm512_castsi512_ps(
+        _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(h, 1)), 16));
+    lo[c] = _mm512_cvtne2ps_pbh(_mm512_sub_ps(b, hb), _mm512_sub_ps(a, ha));
+  }
+  const uint32_t full = n_rows & ~15u;
+  __m512 acc[16];
+  auto load = [](const uint16_t* p) { return (__m512bh)_mm512_loadu_si512(p); };
+  for (uint32_t r0 = 0; r0 < full; r0 += 16) {
+    for (uint32_t i = 0; i < 16; ++i) {
+      const uint32_t r = r0 + i;
+      const uint16_t* row = rows + static_cast<size_t>(r) * stride;
+      if (r + kAheadRows < n_rows) {
+        const uint16_t* ahead = row + static_cast<size_t>(kAheadRows) * stride;
+        for (uint32_t k = 0; k < stride; k += 2 * kLanes) __builtin_prefetch(ahead + k);
+      }
+      __m512 s = _mm512_setzero_ps();
+      for (uint32_t c = 0; c < chunks; ++c) {
+        const __m512bh v = load(row + 2 * c * kLanes);
+        s = _mm512_dpbf16_ps(_mm512_dpbf16_ps(s, v, hi[c]), v, lo[c]);
+      }
+      acc[i] = s;
+    }
+    __m512 sums = Transpose16Sum(acc);
+    if (bias != nullptr) sums = _mm512_add_ps(sums, _mm512_loadu_ps(bias + r0));
+    _mm512_storeu_ps(out + r0, sums);
+  }
+  return full;
+}
+#endif
+
 // ToBf16 on 16 lanes at a time: round to nearest even in 32-bit lanes, then narrow to 16 bits.
 // Returns the values done (a multiple of 16).
 uint32_t ToBf16RowAvx512(const float* __restrict in, uint32_t n, uint16_t* __restrict out) {
@@ -184,8 +234,13 @@ void ToBf16Row(const float* __restrict in, uint32_t n, uint16_t* __restrict out)
 void ScoreRowsBf16(const uint16_t* __restrict rows, uint32_t stride, uint32_t n_rows,
                    const float* __restrict q, const float* __restrict bias, float* __restrict out) {
   uint32_t done = 0;
+#if defined(__AVX512BF16__)
+  if (stride % (2 * kLanes) == 0 && stride / kLanes <= kMaxChunks) {
+    done = ScoreRowsBf16Dot(rows, stride, n_rows, q, bias, out);
+  }
+#endif
 #if defined(__AVX512F__)
-  if (stride % kLanes == 0 && stride / kLanes <= kMaxChunks) {
+  if (done == 0 && stride % kLanes == 0 && stride / kLanes <= kMaxChunks) {
     done = ScoreRowsBf16Avx512(rows, stride, n_rows, q, bias, out);
   }
 #endif

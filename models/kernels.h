@@ -42,7 +42,9 @@ inline float FromBf16(uint16_t b) {
 void ToBf16Row(const float* __restrict in, uint32_t n, uint16_t* __restrict out);
 
 // The same as ScoreRows over rows of bfloat16 values (the upper 16 bits of a float), stride a
-// multiple of kLanes: half the bytes a pass (ScoreTable).
+// multiple of kLanes, q of `stride` floats: half the bytes a pass (ScoreTable). Where the CPU
+// has AVX512-BF16 and stride is a multiple of 2 * kLanes, q is rounded to bfloat16 too and each
+// pair of values is one dot-product lane (vdpbf16ps): approximate scores, for candidates.
 void ScoreRowsBf16(const uint16_t* __restrict rows, uint32_t stride, uint32_t n_rows,
                    const float* __restrict q, const float* __restrict bias, float* __restrict out);
 

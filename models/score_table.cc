@@ -7,7 +7,8 @@
 
 namespace streamrec {
 
-ScoreTable::ScoreTable(uint32_t dim) : dim_(dim), stride_((dim + kLanes - 1) / kLanes * kLanes) {}
+ScoreTable::ScoreTable(uint32_t dim)
+    : dim_(dim), stride_((dim + 2 * kLanes - 1) / (2 * kLanes) * (2 * kLanes)) {}
 
 void ScoreTable::Resize(uint32_t n) {
   data_.resize(static_cast<size_t>(n) * stride_, 0);
@@ -22,7 +23,10 @@ void ScoreTable::Set(uint32_t r, const float* row, float bias) {
 
 void ScoreTable::ScoreAll(const float* q, std::span<float> out) const {
   const auto known = static_cast<uint32_t>(std::min<size_t>(out.size(), rows_));
-  ScoreRowsBf16(data_.data(), stride_, known, q, bias_.data(), out.data());
+  thread_local std::vector<float> padded;  // q, zero-padded to the stride
+  padded.assign(stride_, 0.0f);
+  std::copy_n(q, dim_, padded.begin());
+  ScoreRowsBf16(data_.data(), stride_, known, padded.data(), bias_.data(), out.data());
   std::fill(out.begin() + known, out.end(), kExcludedScore);
 }
 

@@ -5,9 +5,9 @@
 // are approximate: callers take the best candidates with a margin and rescore those exactly from
 // the float rows (the daemon's read path does).
 //
-// Rows are padded to kLanes values (zeros), as the float tables' are, so a query of the float
-// table's stride scores them. A bias of kExcludedScore (-inf)
-// makes a row score kExcludedScore: how a model's unscoreable items are copied.
+// Rows are padded to 2 * kLanes values (zeros): whole 64-byte lines of bfloat16. A bias of
+// kExcludedScore (-inf) makes a row score kExcludedScore: how a model's unscoreable items are
+// copied.
 //
 // Thread safety: not thread-safe; const methods may run concurrently with each other.
 #pragma once
@@ -32,7 +32,7 @@ class ScoreTable {
   // Row r becomes `row` (dim floats) rounded to bfloat16, with `bias`. REQUIRES: r < rows().
   void Set(uint32_t r, const float* row, float bias);
   // out[r] = bias_r + row_r · q for r < min(rows(), out.size()), kExcludedScore beyond.
-  // `q` holds dim() floats padded with zeros up to a multiple of kLanes (a float table's stride).
+  // `q` holds dim() floats (what follows is not read).
   void ScoreAll(const float* q, std::span<float> out) const;
 
  private:
