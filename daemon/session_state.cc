@@ -133,9 +133,9 @@ void SessionState::Observe(UserIndex user, std::string_view session, ItemIndex i
                            uint64_t seed) {
   if (!model_) return;
   const uint64_t key = session.empty() ? uint64_t{user} : InternExplicit(session);
-  const std::span<const ItemIndex> recent = tracker_.RecentAt(key, now_s_);
-  if (!recent.empty()) model_->Observe(user, recent, item, seed);
-  tracker_.Add(key, item, now_s_);
+  tracker_.AddAfter(key, item, now_s_, [&](std::span<const ItemIndex> recent) {
+    if (!recent.empty()) model_->Observe(user, recent, item, seed);
+  });
 }
 
 void SessionState::ForgetUser(UserIndex user) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/coding.h"
+#include "common/huge_alloc.h"
 #include "common/status.h"
 #include "common/types.h"
 
@@ -68,7 +69,7 @@ class UserHistory {
     std::vector<ItemIndex> ordered;
     std::vector<ItemIndex> sorted;
   };
-  std::vector<Entry> users_;
+  std::vector<Entry, HugeAllocator<Entry>> users_;  // huge pages when large (100k users: 4.8 MB)
   uint64_t total_ = 0;
 };
 
