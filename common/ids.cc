@@ -54,7 +54,7 @@ void IdMap::Insert(uint32_t idx, uint32_t hash) {
 void IdMap::Rehash(size_t capacity) {
   size_t cap = 16;
   while (cap < capacity) cap *= 2;
-  std::vector<Slot> old = std::move(slots_);
+  std::vector<Slot, HugeAllocator<Slot>> old = std::move(slots_);
   slots_.assign(cap, Slot{0, kEmptySlot});
   used_ = 0;
   const size_t mask = cap - 1;

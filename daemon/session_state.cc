@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/coding.h"
+#include "common/rng.h"
 #include "state/keys.h"
 
 namespace streamrec::daemon {
@@ -14,6 +15,10 @@ constexpr char kImplicitPrefix = 'u';
 constexpr char kExplicitPrefix = 's';
 // kModel key of the event-time clock.
 constexpr std::string_view kClockKey = "sessions.now_s";
+
+uint32_t HashId(std::string_view id) {
+  return static_cast<uint32_t>(Mix64(std::hash<std::string_view>{}(id)));
+}
 
 }  // namespace
 
@@ -34,7 +39,10 @@ Result<std::unique_ptr<SessionState>> SessionState::Create(const SessionConfig& 
 
 SessionState::SessionState(const SessionConfig& config, std::unique_ptr<SessionModel> model,
                            const SessionTrackerOptions& options)
-    : config_(config), model_(std::move(model)), tracker_(options) {}
+    : config_(config),
+      model_(std::move(model)),
+      tracker_(options),
+      id_slots_(16, {0, kEmptySlot}) {}
 
 void SessionState::AdvanceTime(int64_t ts_s) {
   if (!to_free_.empty()) FreeIds();
@@ -48,7 +56,7 @@ void SessionState::FreeIds() {
     // Re-created since the checkpoint that dropped it? (Cannot happen: nothing is applied
     // between AppendSessions and the next AdvanceTime; kept as a guard.)
     if (tracker_.LastSeen(kExplicitBit | index) >= 0) continue;
-    explicit_.erase(names_[index]);
+    EraseId(index);
     names_[index].clear();
     names_[index].shrink_to_fit();
     free_.push_back(index);
@@ -56,9 +64,52 @@ void SessionState::FreeIds() {
   to_free_.clear();
 }
 
+size_t SessionState::Probe(std::string_view session, uint32_t hash) const {
+  const size_t mask = id_slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const IdSlot& slot = id_slots_[i];
+    if (slot.index == kEmptySlot || (slot.hash == hash && names_[slot.index] == session)) return i;
+  }
+}
+
+void SessionState::GrowIds() {
+  std::vector<IdSlot> old = std::move(id_slots_);
+  id_slots_.assign(old.size() * 2, {0, kEmptySlot});
+  const size_t mask = id_slots_.size() - 1;
+  for (const IdSlot& slot : old) {
+    if (slot.index == kEmptySlot) continue;
+    size_t i = slot.hash & mask;
+    while (id_slots_[i].index != kEmptySlot) i = (i + 1) & mask;
+    id_slots_[i] = slot;
+  }
+}
+
+void SessionState::EraseId(uint32_t index) {
+  const size_t mask = id_slots_.size() - 1;
+  const size_t i = Probe(names_[index], HashId(names_[index]));
+  // Move later entries of the probe run into the hole when their home position does not lie
+  // cyclically in (hole, j].
+  size_t hole = i;
+  for (size_t j = (i + 1) & mask; id_slots_[j].index != kEmptySlot; j = (j + 1) & mask) {
+    const size_t home = id_slots_[j].hash & mask;
+    const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+    if (!stays) {
+      id_slots_[hole] = id_slots_[j];
+      hole = j;
+    }
+  }
+  id_slots_[hole].index = kEmptySlot;
+  --ids_live_;
+}
+
 uint64_t SessionState::InternExplicit(std::string_view session) {
-  auto it = explicit_.find(session);
-  if (it != explicit_.end()) return kExplicitBit | it->second;
+  const uint32_t hash = HashId(session);
+  size_t pos = Probe(session, hash);
+  if (id_slots_[pos].index != kEmptySlot) return kExplicitBit | id_slots_[pos].index;
+  if ((ids_live_ + 1) * 2 > id_slots_.size()) {
+    GrowIds();
+    pos = Probe(session, hash);
+  }
   uint32_t index;
   if (!free_.empty()) {
     index = free_.back();
@@ -68,22 +119,23 @@ uint64_t SessionState::InternExplicit(std::string_view session) {
     index = static_cast<uint32_t>(names_.size());
     names_.emplace_back(session);
   }
-  explicit_.emplace(names_[index], index);
+  id_slots_[pos] = {hash, index};
+  ++ids_live_;
   return kExplicitBit | index;
 }
 
 uint64_t SessionState::FindExplicit(std::string_view session) const {
-  auto it = explicit_.find(session);
-  return it == explicit_.end() ? kNoKey : kExplicitBit | it->second;
+  const IdSlot& slot = id_slots_[Probe(session, HashId(session))];
+  return slot.index == kEmptySlot ? kNoKey : kExplicitBit | slot.index;
 }
 
 void SessionState::Observe(UserIndex user, std::string_view session, ItemIndex item,
                            uint64_t seed) {
   if (!model_) return;
   const uint64_t key = session.empty() ? uint64_t{user} : InternExplicit(session);
-  const std::span<const ItemIndex> recent = tracker_.RecentAt(key, now_s_);
-  if (!recent.empty()) model_->Observe(user, recent, item, seed);
-  tracker_.Add(key, item, now_s_);
+  tracker_.AddAfter(key, item, now_s_, [&](std::span<const ItemIndex> recent) {
+    if (!recent.empty()) model_->Observe(user, recent, item, seed);
+  });
 }
 
 void SessionState::ForgetUser(UserIndex user) {

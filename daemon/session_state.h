@@ -31,7 +31,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -93,18 +92,28 @@ class SessionState {
   // Store key of a tracker key.
   void StoreKey(uint64_t key, std::string* out) const;
 
-  // Transparent hashing: lookups by string_view allocate nothing.
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
+  // Explicit ids -> indices (below). Probe returns the position of the slot holding `session`,
+  // or of the empty slot that ends its probe run.
+  size_t Probe(std::string_view session, uint32_t hash) const;
+  void GrowIds();
+  // Removes `index`'s slot (backward-shift deletion: no tombstones). REQUIRES: it is mapped.
+  void EraseId(uint32_t index);
 
   const SessionConfig config_;
   std::unique_ptr<SessionModel> model_;  // null: sessions disabled
   SessionTracker tracker_;
   int64_t now_s_ = 0;  // the largest event time applied
-  // Explicit session ids <-> dense indices; free_ holds indices to reuse.
-  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> explicit_;
+  // Explicit session ids <-> dense indices; free_ holds indices to reuse. The map is an
+  // open-addressing table (linear probing, at most half full) of (hash, index) slots, the id
+  // itself being names_[index]: a lookup (one per event with a session) touches one slot and
+  // one name, allocation-free, against a node-based map's bucket, node and key.
+  struct IdSlot {
+    uint32_t hash;
+    uint32_t index;  // kEmptySlot: free
+  };
+  static constexpr uint32_t kEmptySlot = ~0u;
+  std::vector<IdSlot> id_slots_;    // size a power of two
+  size_t ids_live_ = 0;             // slots in use
   std::vector<std::string> names_;  // by index; empty when free
   std::vector<uint32_t> free_;
   std::vector<uint32_t> to_free_;  // dropped by AppendSessions, freed by FreeIds

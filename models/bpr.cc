@@ -65,14 +65,13 @@ void BPR::SetCount(ItemIndex i, uint32_t count) {
   }
 }
 
-ItemIndex BPR::SampleNegative(UserIndex u, ItemIndex pos, const UserHistory& history,
-                              Rng& rng) const {
+ItemIndex BPR::SampleNegative(std::span<const ItemIndex> seen, ItemIndex pos, Rng& rng) const {
   const uint32_t n = q_.rows();
   const bool by_pop =
       options_.sampling == NegativeSampling::kPopularity && pop_sampler_.total() > 0;
   for (int attempt = 0; attempt < kMaxNegativeDraws; ++attempt) {
     const ItemIndex j = by_pop ? pop_sampler_.Sample(rng) : rng.Uniform(n);
-    if (j != pos && !history.Contains(u, j)) return j;
+    if (j != pos && !UserHistory::SortedContains(seen, j)) return j;
   }
   return kNoIndex;
 }
@@ -87,8 +86,9 @@ void BPR::Observe(const Interaction& x, const UserHistory& history, uint64_t see
   // Draw every negative first (the draws depend only on the history, not on the steps) and
   // start loading their rows: each is a likely cache miss, and the steps then overlap them.
   negatives_.clear();
+  const std::span<const ItemIndex> seen = history.Sorted(x.user);  // looked up once, not per draw
   for (uint32_t s = 0; s < options_.negatives; ++s) {
-    const ItemIndex j = SampleNegative(x.user, x.item, history, rng);
+    const ItemIndex j = SampleNegative(seen, x.item, rng);
     if (j == kNoIndex) break;
     negatives_.push_back(j);
     const float* qj = q_.Row(j);

@@ -3,6 +3,7 @@
 // the user has not interacted with, drawn uniformly or by popularity^0.75 (word2vec style).
 #pragma once
 
+#include <span>
 #include <vector>
 
 #include "models/dirty_set.h"
@@ -76,8 +77,9 @@ class BPR final : public Recommender {
   void EnsureUsers(uint32_t n);
   void EnsureItems(uint32_t n);
   void SetCount(ItemIndex i, uint32_t count);
-  // A negative for (u, pos): an item u has not seen, or kNoIndex after a few failed draws.
-  ItemIndex SampleNegative(UserIndex u, ItemIndex pos, const UserHistory& history, Rng& rng) const;
+  // A negative for pos: an item not in `seen` (the user's history, ascending), or kNoIndex
+  // after a few failed draws.
+  ItemIndex SampleNegative(std::span<const ItemIndex> seen, ItemIndex pos, Rng& rng) const;
 
   BPROptions options_;
   EmbeddingTable p_;

@@ -17,7 +17,7 @@ void EmbeddingTable::EnsureRows(uint32_t n) {
   if (n <= rows_) return;
   const size_t need = static_cast<size_t>(n) * stride_;
   if (need > data_.capacity()) data_.reserve(std::max(need, data_.capacity() * 2));
-  data_.resize(need, 0.0f);
+  data_.resize(need);  // not zeroed (HugeAllocator): InitRow writes every float of a new row
   for (uint32_t r = rows_; r < n; ++r) InitRow(r);
   rows_ = n;
 }
@@ -50,7 +50,7 @@ Status EmbeddingTable::Load(ByteReader* r) {
   if (static_cast<uint64_t>(rows) * dim * sizeof(float) > r->remaining()) {
     return Status::Corruption("embedding table: truncated rows");
   }
-  std::vector<float, CacheAlignedAllocator<float>> data(static_cast<size_t>(rows) * stride_, 0.0f);
+  std::vector<float, HugeAllocator<float>> data(static_cast<size_t>(rows) * stride_, 0.0f);
   for (uint32_t i = 0; i < rows; ++i) {
     if (!r->GetFloats({data.data() + static_cast<size_t>(i) * stride_, dim})) {
       return Status::Corruption("embedding table: truncated rows");

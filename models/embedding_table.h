@@ -12,34 +12,16 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdlib>
-#include <new>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "common/coding.h"
+#include "common/huge_alloc.h"
 #include "common/status.h"
 #include "models/kernels.h"
 
 namespace streamrec {
-
-// std::allocator with 64-byte alignment.
-template <typename T>
-struct CacheAlignedAllocator {
-  using value_type = T;
-  CacheAlignedAllocator() = default;
-  template <typename U>
-  CacheAlignedAllocator(const CacheAlignedAllocator<U>&) {}  // NOLINT
-  T* allocate(size_t n) {
-    return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{64}));
-  }
-  void deallocate(T* p, size_t n) { ::operator delete (p, n * sizeof(T), std::align_val_t{64}); }
-  template <typename U>
-  bool operator==(const CacheAlignedAllocator<U>&) const {
-    return true;
-  }
-};
 
 class EmbeddingTable {
  public:
@@ -72,7 +54,7 @@ class EmbeddingTable {
   float init_std_;
   uint64_t salt_;
   uint32_t rows_ = 0;
-  std::vector<float, CacheAlignedAllocator<float>> data_;
+  std::vector<float, HugeAllocator<float>> data_;  // huge pages when large
 };
 
 }  // namespace streamrec

@@ -16,6 +16,7 @@
 #include <span>
 #include <vector>
 
+#include "common/huge_alloc.h"
 #include "models/embedding_table.h"
 
 namespace streamrec {
@@ -39,7 +40,7 @@ class ScoreTable {
   uint32_t dim_ = 0;
   uint32_t stride_ = 0;  // bfloat16 values between row starts
   uint32_t rows_ = 0;
-  std::vector<uint16_t, CacheAlignedAllocator<uint16_t>> data_;
+  std::vector<uint16_t, HugeAllocator<uint16_t>> data_;  // huge pages when large
   std::vector<float> bias_;
 };
 

@@ -53,7 +53,7 @@ void SessionTracker::TableErase(uint64_t key) {
 }
 
 void SessionTracker::GrowTable() {
-  std::vector<uint32_t> old;
+  std::vector<uint32_t, HugeAllocator<uint32_t>> old;
   old.swap(table_);
   table_.assign(old.size() * 2, kNil);
   const size_t mask = table_.size() - 1;
@@ -110,7 +110,7 @@ uint32_t SessionTracker::NewSlot(uint64_t key) {
   } else {
     s = static_cast<uint32_t>(slots_.size());
     slots_.push_back({});
-    items_.resize(slots_.size() * 2 * static_cast<size_t>(options_.max_len));
+    items_.resize(slots_.size() * 2 * static_cast<size_t>(options_.max_len), 0);
   }
   slots_[s] = Slot{key, 0, 0, 0, kNil, kNil, false};
   TableInsert(key, s);
@@ -130,7 +130,10 @@ void SessionTracker::FreeSlot(uint32_t s) {
 }
 
 bool SessionTracker::Add(uint64_t key, ItemIndex item, int64_t ts_s) {
-  uint32_t s = Lookup(key);
+  return AddAt(Lookup(key), key, item, ts_s);
+}
+
+bool SessionTracker::AddAt(uint32_t s, uint64_t key, ItemIndex item, int64_t ts_s) {
   bool fresh = false;
   if (s == kNil) {
     s = NewSlot(key);

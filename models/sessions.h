@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/coding.h"
+#include "common/huge_alloc.h"
 #include "common/status.h"
 #include "common/types.h"
 #include "models/params.h"
@@ -51,6 +52,20 @@ class SessionTracker {
   // As Recent, but empty when an event at now_s would start a fresh session: what a model
   // should see as `recent` before Add(key, item, now_s).
   std::span<const ItemIndex> RecentAt(uint64_t key, int64_t now_s) const;
+  // RecentAt(key, ts_s) then Add(key, item, ts_s) with one lookup of the key: `before` is called
+  // with the recent items (valid during the call only; it must not modify the tracker), then
+  // the item is appended. Returns what Add returns.
+  template <typename Before>
+  bool AddAfter(uint64_t key, ItemIndex item, int64_t ts_s, Before&& before) {
+    const uint32_t s = Lookup(key);
+    const bool gap = s != kNil && ts_s - slots_[s].last_ts > options_.gap_s;
+    if (s == kNil || gap) {
+      before(std::span<const ItemIndex>());
+    } else {
+      before(std::span<const ItemIndex>(Items(s) + slots_[s].begin, slots_[s].len));
+    }
+    return AddAt(s, key, item, ts_s);
+  }
   // Time of the key's last event, or -1 for an unknown key.
   int64_t LastSeen(uint64_t key) const;
   // Removes the session of `key`; false when there was none.
@@ -81,6 +96,8 @@ class SessionTracker {
   };
 
   uint32_t Lookup(uint64_t key) const;
+  // Add, given s = Lookup(key).
+  bool AddAt(uint32_t s, uint64_t key, ItemIndex item, int64_t ts_s);
   void TableInsert(uint64_t key, uint32_t slot);
   void TableErase(uint64_t key);
   void GrowTable();
@@ -99,10 +116,13 @@ class SessionTracker {
   }
 
   SessionTrackerOptions options_;
-  std::vector<Slot> slots_;
-  std::vector<ItemIndex> items_;
-  std::vector<uint32_t> free_;          // reusable slots
-  std::vector<uint32_t> table_;         // key -> slot, linear probing; kNil = empty
+  // The three arrays a session event touches at random, on huge pages when large (1M sessions
+  // of max_len 5: 40 MB of items).
+  std::vector<Slot, HugeAllocator<Slot>> slots_;
+  std::vector<ItemIndex, HugeAllocator<ItemIndex>> items_;
+  std::vector<uint32_t> free_;  // reusable slots
+  std::vector<uint32_t, HugeAllocator<uint32_t>>
+      table_;                           // key -> slot, linear probing; kNil = empty
   uint32_t head_ = kNil, tail_ = kNil;  // least / most recently active
   size_t live_ = 0;
   bool unsorted_ = false;         // a load appended out of activity order

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/coding.h"
+#include "common/huge_alloc.h"
 #include "common/status.h"
 #include "common/types.h"
 
@@ -25,6 +26,25 @@ class UserHistory {
     if (user >= users_.size()) return false;
     const auto& s = users_[user].sorted;
     return std::binary_search(s.begin(), s.end(), item);
+  }
+  // Items of `user` in ascending order (empty for an unknown user); valid until the next
+  // mutation of the user's history.
+  std::span<const ItemIndex> Sorted(UserIndex user) const {
+    if (user >= users_.size()) return {};
+    return users_[user].sorted;
+  }
+  // Whether the ascending `sorted` holds `item`: a branch-free binary search (the probes of
+  // negative sampling are random, so a branchy search mispredicts about every other step).
+  static bool SortedContains(std::span<const ItemIndex> sorted, ItemIndex item) {
+    if (sorted.empty()) return false;
+    const ItemIndex* base = sorted.data();
+    // Invariant: the last element <= item, if any, lies in [base, base + n).
+    for (size_t n = sorted.size(); n > 1;) {
+      const size_t half = n / 2;
+      base = base[half] <= item ? base + half : base;
+      n -= half;
+    }
+    return *base == item;
   }
   // Items of `user` in arrival order (empty for an unknown user).
   std::span<const ItemIndex> Items(UserIndex user) const {
@@ -49,7 +69,7 @@ class UserHistory {
     std::vector<ItemIndex> ordered;
     std::vector<ItemIndex> sorted;
   };
-  std::vector<Entry> users_;
+  std::vector<Entry, HugeAllocator<Entry>> users_;  // huge pages when large (100k users: 4.8 MB)
   uint64_t total_ = 0;
 };
 

@@ -35,6 +35,12 @@ struct RocksDBStore::Rep {
   std::array<rocksdb::ColumnFamilyHandle*, kNumFamilies> families{};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::WriteOptions write_options;
+  // The RocksDB batch Write builds, kept from one Write to the next (there is one at a time)
+  // with its capacity: a checkpoint is tens of MB, and a fresh buffer each time costs the
+  // checkpoint thread a page fault per 4 KiB page (perf: 15% of its time). Held memory: about
+  // the largest checkpoint's size.
+  std::unique_ptr<rocksdb::WriteBatch> batch;
+  size_t batch_reserved = 0;
   // Closes and deletes db; Ok when already closed.
   Status Close();
 };
@@ -311,6 +317,8 @@ Status RocksDBStore::Rep::Close() {
   }
   handles.clear();
   families.fill(nullptr);
+  batch.reset();
+  batch_reserved = 0;
   rocksdb::Status c = db->Close();
   if (s.ok()) s = c;
   delete db;
@@ -515,7 +523,14 @@ Status RocksDBStore::Write(const WriteBatch& batch) {
   if (batch.empty()) return Status::Ok();
   // RocksDB's record: a 12-byte header, then per operation a tag, the family id and two
   // varint lengths (at most ~16 bytes) plus the payload.
-  rocksdb::WriteBatch wb(12 + batch.data_bytes() + 16 * batch.count());
+  const size_t need = 12 + batch.data_bytes() + 16 * batch.count();
+  if (rep_->batch == nullptr || need > rep_->batch_reserved) {
+    rep_->batch_reserved = need + need / 4;
+    rep_->batch = std::make_unique<rocksdb::WriteBatch>(rep_->batch_reserved);
+  } else {
+    rep_->batch->Clear();  // keeps the buffer
+  }
+  rocksdb::WriteBatch& wb = *rep_->batch;
   for (const BatchOp& op : batch) {
     const auto f = static_cast<size_t>(op.family);
     if (f >= kNumFamilies) return Status::InvalidArgument("write batch names an unknown family");

@@ -30,15 +30,11 @@ void WriteBatch::DeleteRange(Family family, std::string_view begin, std::string_
 }
 
 void WriteBatch::SetOffset(std::string_view topic, int32_t partition, int64_t next_offset) {
-  // Encoded straight into the buffer: no temporary strings per call.
-  const size_t offset = data_.size();
-  AppendOffsetKey(topic, partition, &data_);
-  const size_t key_size = data_.size() - offset;
+  std::string key;  // a few per checkpoint (one per owned partition)
+  AppendOffsetKey(topic, partition, &key);
   char value[sizeof next_offset];
   std::memcpy(value, &next_offset, sizeof next_offset);  // == OffsetValue(next_offset)
-  data_.append(value, sizeof value);
-  entries_.push_back(Entry{offset, static_cast<uint32_t>(key_size),
-                           static_cast<uint32_t>(sizeof value), OpType::kPut, Family::kOffsets});
+  Add(OpType::kPut, Family::kOffsets, key, std::string_view(value, sizeof value));
 }
 
 void WriteBatch::Append(const WriteBatch& other) {
