@@ -47,13 +47,13 @@ class EventApplier final : public stream::RebalanceListener {
   // Set when the daemon stops: lets a dead letter stuck behind a down broker be abandoned.
   void set_stop_flag(const std::atomic<bool>* stop) { stop_ = stop; }
 
-  // Handles one polled batch, in order, then publishes it (below) unless the batch was full
-  // (the consumer is catching up) and the last publish is recent.
+  // Handles one polled batch, in order, then publishes (below) when the last publish is old
+  // enough.
   void Handle(std::vector<stream::Message>& batch);
   // Makes the events applied so far visible to /v1/recommend's lock-free scoring
   // (ModelState::Publish), then counts them in streamrec_events_applied_total: once the counter
   // shows an event, recommendations reflect it. Without `force`, at most every
-  // 100 ms. The consumer loop forces it when a poll comes back empty.
+  // 250 ms. The consumer loop forces it when a poll comes back empty.
   void Publish(bool force);
   // Collects the outcome of the checkpoint in flight when it has finished (its error, if it
   // failed), and starts the next one when due (interval or event count). A requested

@@ -218,6 +218,7 @@ void ModelState::ApplyServed(std::string_view user, std::string_view rec_id,
 
 void ModelState::Publish() {
   if (snapshot_) snapshot_->Publish(*bpr_, embedding_model_);
+  events_published_.store(events_applied_, std::memory_order_release);
 }
 
 void ModelState::AppendCheckpoint(state::WriteBatch* batch) {
@@ -689,7 +690,8 @@ PredictResult ModelState::Predict(const std::string& user, const std::string& it
 
 ModelSizes ModelState::Sizes() const {
   std::shared_lock l(lock_);
-  return {users_.live(), items_.live(), history_.total(), events_applied_, sessions_->live()};
+  return {users_.live(), items_.live(), history_.total(),
+          events_published_.load(std::memory_order_acquire), sessions_->live()};
 }
 
 }  // namespace streamrec::daemon

@@ -16,6 +16,7 @@
 // more than one small apply batch, and the writer never waits for a request's scoring.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -45,8 +46,8 @@ struct ModelSizes {
   uint64_t users = 0;
   uint64_t items = 0;
   uint64_t interactions = 0;
-  uint64_t events_applied = 0;
-  uint64_t sessions = 0;  // live sessions
+  uint64_t events_applied = 0;  // and visible to Recommend (published)
+  uint64_t sessions = 0;        // live sessions
 };
 
 // One explored item of a served record, as the EventApplier hands it over.
@@ -80,7 +81,7 @@ class ModelState {
   // exploration is off. Writer thread.
   int64_t event_time_micros() const { return explore_ ? explore_->now_micros() : 0; }
   // Makes what Apply* changed visible to Recommend's lock-free scoring (ScoringSnapshot).
-  // Writer thread, without the lock; the EventApplier calls it at the end of each batch.
+  // Writer thread, without the lock; the EventApplier calls it (EventApplier::Publish).
   void Publish();
   // Appends every change since the last call (ids, histories, model rows, globals) to *batch.
   // Writer thread only; no lock needed (see the class comment).
@@ -187,6 +188,9 @@ class ModelState {
   EmbeddingSessionModel* embedding_model_ = nullptr;  // the session model, when it is linear
   std::unique_ptr<ScoringSnapshot> snapshot_;
   uint64_t events_applied_ = 0;
+  // events_applied_ as of the last Publish: what Sizes() reports (an event counts once the read
+  // path sees it, as streamrec_events_applied_total does).
+  std::atomic<uint64_t> events_published_{0};
   // Writer-only bookkeeping for checkpoints.
   uint32_t users_saved_ = 0;  // ids [0, users_saved_) are in the store
   uint32_t items_saved_ = 0;

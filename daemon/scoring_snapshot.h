@@ -5,10 +5,10 @@
 // for the writer, and the writer never waits for them (only, rarely, for a reader still on the
 // side it is about to write, one that began before the previous flip).
 //
-// Freshness: the consumer publishes at the end of each poll batch (EventApplier::Handle), so an
-// event is in the snapshot before the applied counters count it. Scores read from a side are
-// approximate (bfloat16); the read path rescores its best candidates exactly from the live
-// model (ModelState::Recommend).
+// Freshness: the consumer publishes every 250 ms while events flow and at once when it goes
+// idle (EventApplier::Publish), and counts an event as applied only once it is published.
+// Scores read from a side are approximate (bfloat16); the read path rescores its best
+// candidates exactly from the live model (ModelState::Recommend).
 #pragma once
 
 #include <cstdint>

@@ -54,7 +54,7 @@ int Replay(const ReplayOptions& o) {
   stream::KafkaOptions ko;
   ko.brokers = o.brokers;
   ko.producer_properties["compression.codec"] = o.compression;
-  ko.producer_properties["linger.ms"] = "20";
+  ko.producer_properties["linger.ms"] = "100";  // large batches (see KafkaOptions::linger_ms)
   auto sink = stream::KafkaSink::Create(ko);
   if (!sink.ok()) return fail(sink.status().message());
 
