@@ -86,17 +86,30 @@ void Shapes(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_MFUpdate)->Apply(Shapes);
 BENCHMARK(BM_BPRUpdate)->Apply(Shapes);
 
+// A BPR model of `items` x `dim` (args 0 and 1) and a user 0 with 50 seen items.
+struct TopKSetup {
+  explicit TopKSetup(const benchmark::State& state)
+      : items(static_cast<uint32_t>(state.range(0))), bpr(Options(state)) {
+    bpr.Observe({0, items - 1}, history, 0);
+    Rng rng(3);
+    for (int k = 0; k < 50; ++k) history.Add(0, rng.Uniform(items));
+  }
+  static BPROptions Options(const benchmark::State& state) {
+    BPROptions o;
+    o.dim = static_cast<uint32_t>(state.range(1));
+    return o;
+  }
+  uint32_t items;
+  BPR bpr;
+  UserHistory history;
+};
+
 // Top-10 for one user over all items: BPR's score-all kernel, 50 seen items excluded, TopK.
 void BM_TopK(benchmark::State& state) {
-  const uint32_t items = static_cast<uint32_t>(state.range(0));
-  const uint32_t dim = static_cast<uint32_t>(state.range(1));
-  BPROptions o;
-  o.dim = dim;
-  BPR bpr(o);
-  UserHistory history;
-  bpr.Observe({0, items - 1}, history, 0);
-  Rng rng(3);
-  for (int k = 0; k < 50; ++k) history.Add(0, rng.Uniform(items));
+  TopKSetup m(state);
+  const uint32_t items = m.items;
+  BPR& bpr = m.bpr;
+  UserHistory& history = m.history;
   std::vector<float> scores(items);
   std::vector<ScoredItem> top;
   for (auto _ : state) {
@@ -116,16 +129,11 @@ BENCHMARK(BM_TopK)
 // The same on a bfloat16 copy of the item table (ScoreTable, what /v1/recommend scores), with
 // the exact rescoring of the 2k+32 best candidates that the daemon's read path does.
 void BM_TopKBf16(benchmark::State& state) {
-  const uint32_t items = static_cast<uint32_t>(state.range(0));
-  const uint32_t dim = static_cast<uint32_t>(state.range(1));
-  BPROptions o;
-  o.dim = dim;
-  BPR bpr(o);
-  UserHistory history;
-  bpr.Observe({0, items - 1}, history, 0);
-  Rng rng(3);
-  for (int k = 0; k < 50; ++k) history.Add(0, rng.Uniform(items));
-  ScoreTable table(dim);
+  TopKSetup m(state);
+  const uint32_t items = m.items;
+  const BPR& bpr = m.bpr;
+  const UserHistory& history = m.history;
+  ScoreTable table(bpr.items().dim());
   table.Resize(items);
   for (uint32_t i = 0; i < items; ++i) table.Set(i, bpr.items().Row(i), bpr.item_bias(i));
   std::vector<float> scores(items);

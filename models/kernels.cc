@@ -80,74 +80,73 @@ inline __m512 Transpose16Sum(const __m512* a) {
                        _mm512_shuffle_f32x4(s3[0], s3[1], _MM_SHUFFLE(3, 1, 3, 1)));
 }
 
-// 16 rows a step: one accumulator per row (stride/16 FMAs), then one transposed reduction
-// and one 16-wide store with the bias. Returns the rows done (a multiple of 16).
+// The blocked loop of every AVX-512 kernel below: 16 rows a step, one accumulator per row
+// from row_dot(row) (the row's products, 16 lanes still to be summed), then one transposed
+// reduction and one 16-wide store with the bias. The next rows' lines are prefetched. Returns
+// the rows done (a multiple of 16).
+template <typename T, typename RowDot>
+uint32_t ScoreBlocks16(const T* __restrict rows, uint32_t stride, uint32_t n_rows,
+                       const float* __restrict bias, float* __restrict out, RowDot row_dot) {
+  const uint32_t full = n_rows & ~15u;
+  const size_t row_bytes = static_cast<size_t>(stride) * sizeof(T);
+  __m512 acc[16];
+  for (uint32_t r0 = 0; r0 < full; r0 += 16) {
+    for (uint32_t i = 0; i < 16; ++i) {
+      const uint32_t r = r0 + i;
+      const T* row = rows + static_cast<size_t>(r) * stride;
+      if (r + kAheadRows < n_rows) {
+        const char* ahead = reinterpret_cast<const char*>(row + size_t{kAheadRows} * stride);
+        for (size_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(ahead + b);
+      }
+      acc[i] = row_dot(row);
+    }
+    __m512 sums = Transpose16Sum(acc);
+    if (bias != nullptr) sums = _mm512_add_ps(sums, _mm512_loadu_ps(bias + r0));
+    _mm512_storeu_ps(out + r0, sums);
+  }
+  return full;
+}
+
+// Float rows: stride/16 FMAs a row.
 uint32_t ScoreRowsAvx512(const float* __restrict rows, uint32_t stride, uint32_t n_rows,
                          const float* __restrict q, const float* __restrict bias,
                          float* __restrict out) {
   const uint32_t chunks = stride / kLanes;
   __m512 qv[kMaxChunks];
   for (uint32_t c = 0; c < chunks; ++c) qv[c] = _mm512_loadu_ps(q + c * kLanes);
-  const uint32_t full = n_rows & ~15u;
-  __m512 acc[16];
-  for (uint32_t r0 = 0; r0 < full; r0 += 16) {
-    for (uint32_t i = 0; i < 16; ++i) {
-      const uint32_t r = r0 + i;
-      const float* row = rows + static_cast<size_t>(r) * stride;
-      if (r + kAheadRows < n_rows) {
-        PrefetchRow(row + static_cast<size_t>(kAheadRows) * stride, stride);
-      }
-      __m512 s = _mm512_mul_ps(_mm512_load_ps(row), qv[0]);
-      for (uint32_t c = 1; c < chunks; ++c) {
-        s = _mm512_fmadd_ps(_mm512_load_ps(row + c * kLanes), qv[c], s);
-      }
-      acc[i] = s;
+  return ScoreBlocks16(rows, stride, n_rows, bias, out, [&](const float* row) {
+    __m512 s = _mm512_mul_ps(_mm512_load_ps(row), qv[0]);
+    for (uint32_t c = 1; c < chunks; ++c) {
+      s = _mm512_fmadd_ps(_mm512_load_ps(row + c * kLanes), qv[c], s);
     }
-    __m512 sums = Transpose16Sum(acc);
-    if (bias != nullptr) sums = _mm512_add_ps(sums, _mm512_loadu_ps(bias + r0));
-    _mm512_storeu_ps(out + r0, sums);
-  }
-  return full;
+    return s;
+  });
 }
-// ScoreRowsAvx512 over bfloat16 rows: each 16 values widened to floats (a zero extension and a
-// shift) before the FMA.
+
+// Bfloat16 rows: each 16 values widened to floats (a zero extension and a shift) before the FMA.
 uint32_t ScoreRowsBf16Avx512(const uint16_t* __restrict rows, uint32_t stride, uint32_t n_rows,
                              const float* __restrict q, const float* __restrict bias,
                              float* __restrict out) {
   const uint32_t chunks = stride / kLanes;
   __m512 qv[kMaxChunks];
   for (uint32_t c = 0; c < chunks; ++c) qv[c] = _mm512_loadu_ps(q + c * kLanes);
-  const uint32_t full = n_rows & ~15u;
-  __m512 acc[16];
   auto load = [](const uint16_t* p) {
     const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
   };
-  for (uint32_t r0 = 0; r0 < full; r0 += 16) {
-    for (uint32_t i = 0; i < 16; ++i) {
-      const uint32_t r = r0 + i;
-      const uint16_t* row = rows + static_cast<size_t>(r) * stride;
-      if (r + kAheadRows < n_rows) {
-        const uint16_t* ahead = row + static_cast<size_t>(kAheadRows) * stride;
-        for (uint32_t k = 0; k < stride; k += 2 * kLanes) __builtin_prefetch(ahead + k);
-      }
-      __m512 s = _mm512_mul_ps(load(row), qv[0]);
-      for (uint32_t c = 1; c < chunks; ++c) s = _mm512_fmadd_ps(load(row + c * kLanes), qv[c], s);
-      acc[i] = s;
-    }
-    __m512 sums = Transpose16Sum(acc);
-    if (bias != nullptr) sums = _mm512_add_ps(sums, _mm512_loadu_ps(bias + r0));
-    _mm512_storeu_ps(out + r0, sums);
-  }
-  return full;
+  return ScoreBlocks16(rows, stride, n_rows, bias, out, [&](const uint16_t* row) {
+    __m512 s = _mm512_mul_ps(load(row), qv[0]);
+    for (uint32_t c = 1; c < chunks; ++c) s = _mm512_fmadd_ps(load(row + c * kLanes), qv[c], s);
+    return s;
+  });
 }
+
 #if defined(__AVX512BF16__)
 // With AVX512-BF16: vdpbf16ps multiplies pairs of bfloat16 and sums them into 16 float lanes.
 // The query is split into two bfloat16 parts, q = hi + lo (16 bits of mantissa together), so
 // only the rows' rounding remains: unbiased, where rounding q alone shifted every score alike
 // and with them the blend's z-statistics. 4 instructions a 64-dim row instead of 4 loads,
-// widenings and FMAs per 16 values. Needs stride % 32 == 0. Returns the rows done (multiple
-// of 16).
+// widenings and FMAs per 16 values. Needs stride % 32 == 0.
 uint32_t ScoreRowsBf16Dot(const uint16_t* __restrict rows, uint32_t stride, uint32_t n_rows,
                           const float* __restrict q, const float* __restrict bias,
                           float* __restrict out) {
@@ -165,29 +164,14 @@ uint32_t ScoreRowsBf16Dot(const uint16_t* __restrict rows, uint32_t stride, uint
         _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(h, 1)), 16));
     lo[c] = _mm512_cvtne2ps_pbh(_mm512_sub_ps(b, hb), _mm512_sub_ps(a, ha));
   }
-  const uint32_t full = n_rows & ~15u;
-  __m512 acc[16];
-  auto load = [](const uint16_t* p) { return (__m512bh)_mm512_loadu_si512(p); };
-  for (uint32_t r0 = 0; r0 < full; r0 += 16) {
-    for (uint32_t i = 0; i < 16; ++i) {
-      const uint32_t r = r0 + i;
-      const uint16_t* row = rows + static_cast<size_t>(r) * stride;
-      if (r + kAheadRows < n_rows) {
-        const uint16_t* ahead = row + static_cast<size_t>(kAheadRows) * stride;
-        for (uint32_t k = 0; k < stride; k += 2 * kLanes) __builtin_prefetch(ahead + k);
-      }
-      __m512 s = _mm512_setzero_ps();
-      for (uint32_t c = 0; c < chunks; ++c) {
-        const __m512bh v = load(row + 2 * c * kLanes);
-        s = _mm512_dpbf16_ps(_mm512_dpbf16_ps(s, v, hi[c]), v, lo[c]);
-      }
-      acc[i] = s;
+  return ScoreBlocks16(rows, stride, n_rows, bias, out, [&](const uint16_t* row) {
+    __m512 s = _mm512_setzero_ps();
+    for (uint32_t c = 0; c < chunks; ++c) {
+      const auto v = (__m512bh)_mm512_loadu_si512(row + 2 * c * kLanes);
+      s = _mm512_dpbf16_ps(_mm512_dpbf16_ps(s, v, hi[c]), v, lo[c]);
     }
-    __m512 sums = Transpose16Sum(acc);
-    if (bias != nullptr) sums = _mm512_add_ps(sums, _mm512_loadu_ps(bias + r0));
-    _mm512_storeu_ps(out + r0, sums);
-  }
-  return full;
+    return s;
+  });
 }
 #endif
 
