@@ -550,11 +550,8 @@ void ModelState::Select(const RankInputs& in, std::vector<float>* session_scores
   }
   exclude(scores);
   TopK(scores, want, &top);
-  // Which part dominated, for `source`: the BPR part is recomputed from long_term, the session
-  // part is the rest.
   for (const ScoredItem& t : top) {
-    const float cb = wb * (lt[t.index] - zb.mean) * zb.inv_std;
-    out->push_back({t.index, t.score, t.score - cb > cb ? "session" : "bpr"});
+    out->push_back({t.index, t.score, blend->Source(t.score, lt[t.index])});
   }
 }
 
@@ -628,8 +625,7 @@ void ModelState::Rescore(const RankInputs& in, const Blend& blend, uint32_t k,
     }
     if (s == kExcludedScore) s = blend.session_min;
     c.score = blend.as * s + blend.ab * b + blend.c;
-    const float cb = blend.wb * (b - blend.bpr_mean) * blend.bpr_inv_std;
-    c.source = c.score - cb > cb ? "session" : "bpr";
+    c.source = blend.Source(c.score, b);
   }
   std::erase_if(*candidates, [](const Candidate& c) { return c.score == kExcludedScore; });
   std::sort(candidates->begin(), candidates->end(), [](const Candidate& a, const Candidate& b) {

@@ -141,6 +141,12 @@ class ModelState {
     float as = 0, ab = 0, c = 0;  // blended = as * session + ab * bpr + c
     float session_min = 0;        // a session score the model cannot give counts as this
     float wb = 0, bpr_mean = 0, bpr_inv_std = 1;  // the BPR part's z-score, for `source`
+    // Which part dominated a blended score given the item's BPR score: the BPR part is
+    // recomputed, the session part is the rest.
+    const char* Source(float blended, float bpr) const {
+      const float cb = wb * (bpr - bpr_mean) * bpr_inv_std;
+      return blended - cb > cb ? "session" : "bpr";
+    }
   };
   // Gathers *in for (user, session). True when the request can be scored on the snapshot and
   // rescored (linear models, the z blend); false when it must be ranked under the lock (the

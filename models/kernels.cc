@@ -107,37 +107,35 @@ uint32_t ScoreBlocks16(const T* __restrict rows, uint32_t stride, uint32_t n_row
   return full;
 }
 
-// Float rows: stride/16 FMAs a row.
-uint32_t ScoreRowsAvx512(const float* __restrict rows, uint32_t stride, uint32_t n_rows,
-                         const float* __restrict q, const float* __restrict bias,
-                         float* __restrict out) {
+// Rows of T whose 16 values at a time load(p) turns into floats: stride/16 FMAs a row.
+template <typename T, typename Load>
+uint32_t ScoreRowsFma(const T* __restrict rows, uint32_t stride, uint32_t n_rows,
+                      const float* __restrict q, const float* __restrict bias,
+                      float* __restrict out, Load load) {
   const uint32_t chunks = stride / kLanes;
   __m512 qv[kMaxChunks];
   for (uint32_t c = 0; c < chunks; ++c) qv[c] = _mm512_loadu_ps(q + c * kLanes);
-  return ScoreBlocks16(rows, stride, n_rows, bias, out, [&](const float* row) {
-    __m512 s = _mm512_mul_ps(_mm512_load_ps(row), qv[0]);
-    for (uint32_t c = 1; c < chunks; ++c) {
-      s = _mm512_fmadd_ps(_mm512_load_ps(row + c * kLanes), qv[c], s);
-    }
+  return ScoreBlocks16(rows, stride, n_rows, bias, out, [&](const T* row) {
+    __m512 s = _mm512_mul_ps(load(row), qv[0]);
+    for (uint32_t c = 1; c < chunks; ++c) s = _mm512_fmadd_ps(load(row + c * kLanes), qv[c], s);
     return s;
   });
+}
+
+uint32_t ScoreRowsAvx512(const float* __restrict rows, uint32_t stride, uint32_t n_rows,
+                         const float* __restrict q, const float* __restrict bias,
+                         float* __restrict out) {
+  return ScoreRowsFma(rows, stride, n_rows, q, bias, out,
+                      [](const float* p) { return _mm512_load_ps(p); });
 }
 
 // Bfloat16 rows: each 16 values widened to floats (a zero extension and a shift) before the FMA.
 uint32_t ScoreRowsBf16Avx512(const uint16_t* __restrict rows, uint32_t stride, uint32_t n_rows,
                              const float* __restrict q, const float* __restrict bias,
                              float* __restrict out) {
-  const uint32_t chunks = stride / kLanes;
-  __m512 qv[kMaxChunks];
-  for (uint32_t c = 0; c < chunks; ++c) qv[c] = _mm512_loadu_ps(q + c * kLanes);
-  auto load = [](const uint16_t* p) {
+  return ScoreRowsFma(rows, stride, n_rows, q, bias, out, [](const uint16_t* p) {
     const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-  };
-  return ScoreBlocks16(rows, stride, n_rows, bias, out, [&](const uint16_t* row) {
-    __m512 s = _mm512_mul_ps(load(row), qv[0]);
-    for (uint32_t c = 1; c < chunks; ++c) s = _mm512_fmadd_ps(load(row + c * kLanes), qv[c], s);
-    return s;
   });
 }
 

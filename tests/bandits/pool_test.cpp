@@ -217,6 +217,40 @@ TEST_CASE("A cold item's record holds its arm only once a reward has moved it", 
   CHECK(again == learned);
 }
 
+TEST_CASE("A cold item's record with a bad arm flag or a cut arm is refused", "[bandits]") {
+  auto pool = NewPool("linucb", 100);
+  SparseFeatures f;
+  pool->hasher().Add("genre:a", 1.0f, &f);
+  pool->OnItem(3, f, 0);
+  const std::vector<float> e = {0.5f, -0.5f, 0.1f, 0.2f};
+  REQUIRE(pool->OnReward({e}, 3, 1.0f, 1));
+  std::string record, globals;
+  ByteWriter w(&record);
+  pool->SaveItem(3, &w);
+  ByteWriter gw(&globals);
+  pool->SaveGlobals(&gw);
+  // The flag byte sits before the arm, whose size is the record's growth over an unlearned one.
+  auto prior = NewPool("linucb", 100);
+  prior->OnItem(3, f, 0);
+  std::string unlearned;
+  ByteWriter uw(&unlearned);
+  prior->SaveItem(3, &uw);
+  const size_t flag = unlearned.size() - 1;
+  auto load = [&](const std::string& bytes) {
+    auto back = NewPool("linucb", 100);
+    ByteReader gr(globals);
+    REQUIRE(back->LoadGlobals(&gr).ok());
+    ByteReader r(bytes);
+    return back->LoadItem(3, &r);
+  };
+  REQUIRE(load(record).ok());
+  std::string bad = record;
+  bad[flag] = 7;
+  CHECK(load(bad).message().find("bad exploration pool item record") != std::string::npos);
+  CHECK_FALSE(load(record.substr(0, flag)).ok());               // no flag
+  CHECK_FALSE(load(record.substr(0, record.size() - 9)).ok());  // a cut arm
+}
+
 TEST_CASE("Pool refuses state saved with another shape", "[bandits]") {
   auto a = NewPool("linucb");
   Drive(*a, 1, 200);

@@ -58,6 +58,8 @@ TEST_CASE("Config: bad files are refused with a message naming the key", "[confi
       {R"({"bandit": {"policy": "linucb", "params": {"alpha": -1}}})", "alpha"},
       {R"({"bandit": {"policy": "thompson", "params": {"alpha": 1}}})", "alpha"},
       {R"({"served_topic": "events"})", "served_topic"},
+      {R"({"scoring_snapshot": "yes"})", "scoring_snapshot"},
+      {R"({"scoring_snapshot": 1})", "scoring_snapshot"},
   };
   for (const auto& [text, names] : cases) {
     INFO(text);
@@ -74,6 +76,7 @@ TEST_CASE("Config: bad files are refused with a message naming the key", "[confi
                                  "params": {"prior_beta": 100}}})")
             .ok());
   CHECK(Load(dir, R"({"bandit": {"policy": "none"}})").ok());
+  CHECK(Load(dir, R"({"scoring_snapshot": false})").ok());
 }
 
 TEST_CASE("Config: the bandit policy and feature dimension are in the fingerprint", "[config]") {
