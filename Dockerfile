@@ -5,7 +5,7 @@ FROM debian:bookworm AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config librdkafka-dev librocksdb-dev libboost-dev \
       libboost-system-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libhnswlib-dev \
-      libspdlog-dev libfmt-dev \
+      libspdlog-dev libfmt-dev libjemalloc-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -16,7 +16,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSTREAMREC_NATIVE=OFF \
 
 FROM debian:bookworm-slim
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      librdkafka1 librocksdb7.8 libsimdjson14 curl ca-certificates \
+      librdkafka1 librocksdb7.8 libsimdjson14 libjemalloc2 curl ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /var/lib/streamrec --create-home streamrec
 COPY --from=build /src/build/streamrec /usr/local/bin/streamrec

@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config ccache git curl
   librdkafka-dev librocksdb-dev libboost-dev libboost-system-dev
-  nlohmann-json3-dev libsimdjson-dev libcli11-dev libhnswlib-dev libspdlog-dev libfmt-dev
+  nlohmann-json3-dev libsimdjson-dev libcli11-dev libhnswlib-dev libspdlog-dev libfmt-dev libjemalloc-dev
   catch2 libbenchmark-dev
   kcat wrk curl python3
   docker-compose prometheus
