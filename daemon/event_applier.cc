@@ -28,7 +28,7 @@ EventApplier::EventApplier(const Config& config, ModelState* model, state::State
       writer_(
           store,
           [dlq] {
-            Status st = dlq->Flush(10'000);
+            Status st = dlq->FlushDeadLetters(10'000);
             if (!st.ok()) return Status::Unavailable("dead letters not delivered: " + st.message());
             return st;
           },

@@ -80,10 +80,18 @@ std::string MakeDeadLetter(std::string_view payload, std::string_view reason,
 // ---------------------------------------------------------------------------------------------
 // KafkaSink
 
+namespace {
+// The per-message opaque of dead letters (only its address matters).
+char dead_letter_tag;
+}  // namespace
+
 struct KafkaSinkCallbacks {
   // Served by rd_kafka_poll()/rd_kafka_flush() on whichever thread calls them.
   static void Delivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* m, void* opaque) {
     auto* self = static_cast<KafkaSink*>(opaque);
+    if (m->_private == &dead_letter_tag) {
+      self->dead_letters_done_.fetch_add(1, std::memory_order_release);
+    }
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       self->delivered_.fetch_add(1, std::memory_order_relaxed);
       return;
@@ -135,6 +143,11 @@ KafkaSink::~KafkaSink() {
 
 Status KafkaSink::Produce(std::string_view topic, std::string_view key, std::string_view payload,
                           int block_ms) {
+  return ProduceTagged(topic, key, payload, block_ms, nullptr);
+}
+
+Status KafkaSink::ProduceTagged(std::string_view topic, std::string_view key,
+                                std::string_view payload, int block_ms, void* tag) {
   const std::string topic_name(topic);  // librdkafka wants a NUL-terminated name
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(block_ms);
   for (;;) {
@@ -143,9 +156,11 @@ Status KafkaSink::Produce(std::string_view topic, std::string_view key, std::str
     rd_kafka_resp_err_t err = rd_kafka_producev(
         rk_, RD_KAFKA_V_TOPIC(topic_name.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_KEY(key.empty() ? nullptr : const_cast<char*>(key.data()), key.size()),
-        RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()), RD_KAFKA_V_END);
+        RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()), RD_KAFKA_V_OPAQUE(tag),
+        RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       produced_.fetch_add(1, std::memory_order_relaxed);
+      if (tag == &dead_letter_tag) dead_letters_.fetch_add(1, std::memory_order_relaxed);
       rd_kafka_poll(rk_, 0);  // serve delivery reports as we go
       return Status::Ok();
     }
@@ -162,10 +177,24 @@ Status KafkaSink::Produce(std::string_view topic, std::string_view key, std::str
 
 Status KafkaSink::ProduceDeadLetter(const Message& original, std::string_view reason,
                                     int block_ms) {
-  return Produce(options_.dlq_topic, original.key(),
-                 MakeDeadLetter(original.payload(), reason, original.topic(), original.partition(),
-                                original.offset()),
-                 block_ms);
+  return ProduceTagged(options_.dlq_topic, original.key(),
+                       MakeDeadLetter(original.payload(), reason, original.topic(),
+                                      original.partition(), original.offset()),
+                       block_ms, &dead_letter_tag);
+}
+
+Status KafkaSink::FlushDeadLetters(int timeout_ms) {
+  const int64_t target = dead_letters_.load(std::memory_order_relaxed);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (dead_letters_done_.load(std::memory_order_acquire) < target) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status::Unavailable("flush: " + std::to_string(target - dead_letters_done_.load()) +
+                                 " dead letters still undelivered after " +
+                                 std::to_string(timeout_ms) + " ms");
+    }
+    rd_kafka_poll(rk_, 10);  // serves the delivery reports
+  }
+  return Status::Ok();
 }
 
 int KafkaSink::Poll(int timeout_ms) { return rd_kafka_poll(rk_, timeout_ms); }

@@ -81,6 +81,13 @@ class KafkaSink {
   // message.timeout.ms.
   Status Flush(int timeout_ms);
 
+  // Waits until every dead letter produced before the call is delivered or failed (what a
+  // checkpoint needs before it moves past their offsets). Unlike Flush() it leaves the other
+  // messages lingering: rd_kafka_flush() turns linger off for the whole producer while it
+  // waits, and under load the served log then goes out one or two records per request.
+  // Unavailable if some are still undelivered after timeout_ms.
+  Status FlushDeadLetters(int timeout_ms);
+
   // Messages queued or in flight, not yet reported.
   int64_t in_flight() const;
   SinkCounters counters() const;
@@ -88,10 +95,15 @@ class KafkaSink {
  private:
   friend struct KafkaSinkCallbacks;
   explicit KafkaSink(const KafkaOptions& options);
+  // Produce() with librdkafka's per-message opaque (dead letters are tagged to be counted).
+  Status ProduceTagged(std::string_view topic, std::string_view key, std::string_view payload,
+                       int block_ms, void* tag);
 
   const KafkaOptions options_;
   rd_kafka_s* rk_ = nullptr;  // owned
   std::atomic<int64_t> produced_{0}, delivered_{0}, failed_{0}, queue_full_{0};
+  // Dead letters accepted into the queue, and those reported (delivered or failed).
+  std::atomic<int64_t> dead_letters_{0}, dead_letters_done_{0};
 };
 
 }  // namespace streamrec::stream

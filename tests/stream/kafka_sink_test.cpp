@@ -170,5 +170,35 @@ TEST_CASE("kafka_sink: a full local queue is refused at once, not blocked on", "
   REQUIRE((*sink)->counters().delivered == 10);
 }
 
+TEST_CASE("kafka_sink: FlushDeadLetters waits for dead letters only, and leaves linger on",
+          "[kafka]") {
+  auto cluster = StartCluster(1);
+  KafkaOptions options = cluster.options;
+  options.linger_ms = 1500;
+  Result<std::unique_ptr<KafkaSink>> sink = KafkaSink::Create(options);
+  REQUIRE(sink.ok());
+  // No dead letter yet: returns at once, and the lingering record stays queued (Flush() would
+  // have sent it).
+  REQUIRE((*sink)->Produce("served", "u1", "{}").ok());
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE((*sink)->FlushDeadLetters(10000).ok());
+  REQUIRE(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(500));
+  REQUIRE((*sink)->in_flight() == 1);
+
+  // A dead letter: waited for until the broker has it.
+  REQUIRE((*sink)->ProduceDeadLetter(Message::View("events", 0, 3, "u1", "x"), "bad").ok());
+  REQUIRE((*sink)->FlushDeadLetters(10000).ok());
+  REQUIRE((*sink)->counters().delivered >= 1);
+
+  // Broker down: Unavailable after the timeout, Ok once it is back.
+  REQUIRE(cluster.broker->SetBrokerDown(1).ok());
+  REQUIRE((*sink)->ProduceDeadLetter(Message::View("events", 0, 4, "u1", "y"), "bad").ok());
+  REQUIRE((*sink)->FlushDeadLetters(200).code() == Status::Code::kUnavailable);
+  REQUIRE(cluster.broker->SetBrokerUp(1).ok());
+  REQUIRE((*sink)->FlushDeadLetters(20000).ok());
+  REQUIRE((*sink)->Flush(10000).ok());
+  REQUIRE((*sink)->counters().delivered == 3);
+}
+
 }  // namespace
 }  // namespace streamrec::stream
