@@ -108,6 +108,30 @@ void RewardJoiner::Observe(int64_t ts_micros) {
   newest_micros_ = std::max(newest_micros_, ts_micros);
 }
 
+// Puts entry `index` at the head of its (user, item) chain.
+template <typename Entry>
+static void LinkInto(auto& index_map, std::vector<Entry>& slab, uint64_t key, uint32_t index) {
+  const uint32_t head = index_map.Find(key);
+  slab[index].next = head;
+  slab[index].prev = kNoIndex;
+  if (head != kNoIndex) slab[head].prev = index;
+  index_map.Set(key, index);
+}
+
+// Removes entry `index` from its (user, item) chain.
+template <typename Entry>
+static void UnlinkFrom(auto& index_map, std::vector<Entry>& slab, uint64_t key, uint32_t index) {
+  const uint32_t next = slab[index].next, prev = slab[index].prev;
+  if (next != kNoIndex) slab[next].prev = prev;
+  if (prev != kNoIndex) {
+    slab[prev].next = next;
+  } else if (next == kNoIndex) {
+    index_map.Erase(key);
+  } else {
+    index_map.Set(key, next);
+  }
+}
+
 void RewardJoiner::InsertServed(const ServedRecord& s, bool rewarded, uint64_t seq) {
   uint32_t index;
   if (!served_free_.empty()) {
@@ -117,14 +141,13 @@ void RewardJoiner::InsertServed(const ServedRecord& s, bool rewarded, uint64_t s
     index = static_cast<uint32_t>(served_.size());
     served_.emplace_back();
   }
-  const uint64_t key = Key(s.user, s.item);
   Served& e = served_[index];
   e.rec = s;
   e.seq = seq;
   e.rewarded = rewarded;
   e.live = true;
-  e.next = served_index_.Find(key);
-  served_index_.Set(key, index);
+  LinkInto(served_index_, served_, Key(s.user, s.item), index);
+  served_ids_.Set(IdKey(s.rec_id, s.item), index);
   served_heap_.push_back({s.ts_micros + window_micros_, seq, index});
   std::push_heap(served_heap_.begin(), served_heap_.end(), kLater);
   ++served_live_;
@@ -139,36 +162,14 @@ void RewardJoiner::InsertClick(const ClickRecord& c, uint64_t seq) {
     index = static_cast<uint32_t>(clicks_.size());
     clicks_.emplace_back();
   }
-  const uint64_t key = Key(c.user, c.item);
   Click& e = clicks_[index];
   e.rec = c;
   e.seq = seq;
   e.live = true;
-  e.next = clicks_index_.Find(key);
-  clicks_index_.Set(key, index);
+  LinkInto(clicks_index_, clicks_, Key(c.user, c.item), index);
   clicks_heap_.push_back({c.ts_micros + window_micros_, seq, index});
   std::push_heap(clicks_heap_.begin(), clicks_heap_.end(), kLater);
   ++clicks_live_;
-}
-
-// Removes entry `index` from its (user, item) chain.
-template <typename Entry>
-static void UnlinkFrom(auto& index_map, std::vector<Entry>& slab, uint64_t key, uint32_t index) {
-  uint32_t head = index_map.Find(key);
-  if (head == index) {
-    if (slab[index].next == kNoIndex) {
-      index_map.Erase(key);
-    } else {
-      index_map.Set(key, slab[index].next);
-    }
-    return;
-  }
-  for (uint32_t p = head; p != kNoIndex; p = slab[p].next) {
-    if (slab[p].next == index) {
-      slab[p].next = slab[index].next;
-      return;
-    }
-  }
 }
 
 void RewardJoiner::CloseServed(uint32_t index, std::vector<Reward>* out) {
@@ -178,6 +179,8 @@ void RewardJoiner::CloseServed(uint32_t index, std::vector<Reward>* out) {
     ++stats_.rewards_zero;
   }
   UnlinkFrom(served_index_, served_, Key(e.rec.user, e.rec.item), index);
+  const uint64_t id_key = IdKey(e.rec.rec_id, e.rec.item);
+  if (served_ids_.Find(id_key) == index) served_ids_.Erase(id_key);
   e.live = false;
   served_free_.push_back(index);
   --served_live_;
@@ -214,13 +217,12 @@ void RewardJoiner::OnServed(const ServedRecord& s, std::vector<Reward>* out) {
     ++stats_.late_served;
     return;
   }
-  const uint64_t key = Key(s.user, s.item);
-  for (uint32_t p = served_index_.Find(key); p != kNoIndex; p = served_[p].next) {
-    if (served_[p].rec.rec_id == s.rec_id) {
-      ++stats_.duplicate_served;
-      return;
-    }
+  if (const uint32_t p = served_ids_.Find(IdKey(s.rec_id, s.item));
+      p != kNoIndex && served_[p].rec.rec_id == s.rec_id && served_[p].rec.item == s.item) {
+    ++stats_.duplicate_served;
+    return;
   }
+  const uint64_t key = Key(s.user, s.item);
   bool clicked = false;
   for (uint32_t p = clicks_index_.Find(key); p != kNoIndex && !clicked; p = clicks_[p].next) {
     const ClickRecord& c = clicks_[p].rec;

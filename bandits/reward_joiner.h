@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common/coding.h"
+#include "common/rng.h"
 #include "common/status.h"
 #include "common/types.h"
 
@@ -109,13 +110,13 @@ class RewardJoiner {
     uint64_t seq = 0;
     bool rewarded = false;
     bool live = false;
-    uint32_t next = 0;  // chain of the same (user, item)
+    uint32_t next = 0, prev = 0;  // chain of the same (user, item), newest first
   };
   struct Click {
     ClickRecord rec;
     uint64_t seq = 0;
     bool live = false;
-    uint32_t next = 0;
+    uint32_t next = 0, prev = 0;
   };
   struct HeapEntry {
     int64_t expire;
@@ -139,6 +140,8 @@ class RewardJoiner {
     size_t size_ = 0;
   };
   static uint64_t Key(UserIndex u, ItemIndex i) { return (static_cast<uint64_t>(u) << 32) | i; }
+  // Key of one served record in served_ids_ (rec_id is already a hash).
+  static uint64_t IdKey(uint64_t rec_id, ItemIndex i) { return rec_id ^ Mix64(i); }
 
   void Observe(int64_t ts_micros);
   void Expire(std::vector<Reward>* out);
@@ -156,6 +159,9 @@ class RewardJoiner {
   std::vector<uint32_t> served_free_;
   std::vector<HeapEntry> served_heap_;
   Index served_index_;
+  // (rec_id, item) -> entry: finds a re-consumed served record in O(1), however many times the
+  // same user was served the same item (chains can grow to the window's whole traffic).
+  Index served_ids_;
   size_t served_live_ = 0;
   std::vector<Click> clicks_;
   std::vector<uint32_t> clicks_free_;

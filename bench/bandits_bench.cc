@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bandits/exploration_pool.h"
+#include "bandits/reward_joiner.h"
 #include "common/rng.h"
 
 namespace streamrec::bandits {
@@ -96,6 +97,28 @@ BENCHMARK(BM_UpdateLinUcb)
     ->Args({10000, 32})
     ->Args({10000, 64})
     ->Unit(benchmark::kMicrosecond);
+
+// The reward joiner's OnServed in steady state (max_served open records, each new one evicts
+// the oldest) when `distinct` (user, item) pairs share all the traffic: 1 is one client
+// polling for one user and getting the same explored item every time.
+void BM_JoinerOnServed(benchmark::State& state) {
+  const auto distinct = static_cast<uint32_t>(state.range(0));
+  JoinerOptions o;
+  o.window_s = 1 << 20;
+  o.max_served = 100000;
+  RewardJoiner j(o);
+  std::vector<Reward> out;
+  uint64_t n = 0;
+  const auto serve = [&] {
+    ++n;
+    j.OnServed({n, 1, static_cast<ItemIndex>(n % distinct), 0, 1.0, static_cast<int64_t>(n)}, &out);
+    out.clear();
+  };
+  while (n < o.max_served) serve();
+  for (auto _ : state) serve();
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_JoinerOnServed)->Arg(1)->Arg(1000);
 
 }  // namespace
 }  // namespace streamrec::bandits
