@@ -146,6 +146,8 @@ void RewardJoiner::InsertServed(const ServedRecord& s, bool rewarded, uint64_t s
   e.seq = seq;
   e.rewarded = rewarded;
   e.live = true;
+  e.persisted = false;
+  MarkDirty(served_, &served_dirty_, index);
   LinkInto(served_index_, served_, Key(s.user, s.item), index);
   served_ids_.Set(IdKey(s.rec_id, s.item), index);
   served_heap_.push_back({s.ts_micros + window_micros_, seq, index});
@@ -166,6 +168,8 @@ void RewardJoiner::InsertClick(const ClickRecord& c, uint64_t seq) {
   e.rec = c;
   e.seq = seq;
   e.live = true;
+  e.persisted = false;
+  MarkDirty(clicks_, &clicks_dirty_, index);
   LinkInto(clicks_index_, clicks_, Key(c.user, c.item), index);
   clicks_heap_.push_back({c.ts_micros + window_micros_, seq, index});
   std::push_heap(clicks_heap_.begin(), clicks_heap_.end(), kLater);
@@ -181,6 +185,7 @@ void RewardJoiner::CloseServed(uint32_t index, std::vector<Reward>* out) {
   UnlinkFrom(served_index_, served_, Key(e.rec.user, e.rec.item), index);
   const uint64_t id_key = IdKey(e.rec.rec_id, e.rec.item);
   if (served_ids_.Find(id_key) == index) served_ids_.Erase(id_key);
+  Forget(e, RecordKind::kServed);
   e.live = false;
   served_free_.push_back(index);
   --served_live_;
@@ -189,6 +194,7 @@ void RewardJoiner::CloseServed(uint32_t index, std::vector<Reward>* out) {
 void RewardJoiner::DropClick(uint32_t index) {
   Click& e = clicks_[index];
   UnlinkFrom(clicks_index_, clicks_, Key(e.rec.user, e.rec.item), index);
+  Forget(e, RecordKind::kClick);
   e.live = false;
   clicks_free_.push_back(index);
   --clicks_live_;
@@ -257,6 +263,7 @@ void RewardJoiner::OnClick(const ClickRecord& c, std::vector<Reward>* out) {
         c.ts_micros <= e.rec.ts_micros + window_micros_ &&
         (c.rec_id == 0 || c.rec_id == e.rec.rec_id)) {
       e.rewarded = true;
+      MarkDirty(served_, &served_dirty_, p);
       out->push_back({e.rec, 1.0f});
       ++stats_.rewards_one;
     }
@@ -285,7 +292,56 @@ void RewardJoiner::Flush(std::vector<Reward>* out) {
   }
 }
 
-void RewardJoiner::Save(ByteWriter* w) const {
+template <typename Entry>
+void RewardJoiner::MarkDirty(std::vector<Entry>& slab, std::vector<uint32_t>* dirty,
+                             uint32_t index) {
+  if (!slab[index].dirty) {
+    slab[index].dirty = true;
+    dirty->push_back(index);
+  }
+}
+
+template <typename Entry>
+void RewardJoiner::Forget(Entry& e, RecordKind kind) {
+  if (e.persisted) closed_.emplace_back(kind, e.seq);
+  e.dirty = false;
+  e.persisted = false;
+}
+
+void RewardJoiner::PutServedRecord(const Served& e, ByteWriter* w) {
+  w->PutU8(e.rewarded ? 1 : 0);
+  w->PutU64(e.rec.rec_id);
+  w->PutU32(e.rec.user);
+  w->PutU32(e.rec.item);
+  w->PutU32(e.rec.position);
+  w->PutF64(e.rec.propensity);
+  w->PutI64(e.rec.ts_micros);
+}
+
+bool RewardJoiner::GetServedRecord(ByteReader* r, ServedRecord* s, bool* rewarded) {
+  uint8_t flag;
+  if (!r->GetU8(&flag) || flag > 1 || !r->GetU64(&s->rec_id) || !r->GetU32(&s->user) ||
+      !r->GetU32(&s->item) || !r->GetU32(&s->position) || !r->GetF64(&s->propensity) ||
+      !r->GetI64(&s->ts_micros)) {
+    return false;
+  }
+  *rewarded = flag != 0;
+  return true;
+}
+
+void RewardJoiner::PutClickRecord(const Click& e, ByteWriter* w) {
+  w->PutU64(e.rec.rec_id);
+  w->PutU32(e.rec.user);
+  w->PutU32(e.rec.item);
+  w->PutI64(e.rec.ts_micros);
+}
+
+bool RewardJoiner::GetClickRecord(ByteReader* r, ClickRecord* c) {
+  return r->GetU64(&c->rec_id) && r->GetU32(&c->user) && r->GetU32(&c->item) &&
+         r->GetI64(&c->ts_micros);
+}
+
+void RewardJoiner::SaveHeader(ByteWriter* w) const {
   w->PutHeader(kMagic, kVersion);
   w->PutI64(options_.window_s);
   w->PutI64(newest_micros_);
@@ -295,36 +351,9 @@ void RewardJoiner::Save(ByteWriter* w) const {
                      st.duplicate_served, st.evicted_served, st.evicted_clicks}) {
     w->PutU64(v);
   }
-  std::vector<const Served*> served;
-  for (const Served& e : served_)
-    if (e.live) served.push_back(&e);
-  std::sort(served.begin(), served.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
-  w->PutU64(served.size());
-  for (const Served* e : served) {
-    w->PutU64(e->seq);
-    w->PutU8(e->rewarded ? 1 : 0);
-    w->PutU64(e->rec.rec_id);
-    w->PutU32(e->rec.user);
-    w->PutU32(e->rec.item);
-    w->PutU32(e->rec.position);
-    w->PutF64(e->rec.propensity);
-    w->PutI64(e->rec.ts_micros);
-  }
-  std::vector<const Click*> clicks;
-  for (const Click& e : clicks_)
-    if (e.live) clicks.push_back(&e);
-  std::sort(clicks.begin(), clicks.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
-  w->PutU64(clicks.size());
-  for (const Click* e : clicks) {
-    w->PutU64(e->seq);
-    w->PutU64(e->rec.rec_id);
-    w->PutU32(e->rec.user);
-    w->PutU32(e->rec.item);
-    w->PutI64(e->rec.ts_micros);
-  }
 }
 
-Status RewardJoiner::Load(ByteReader* r) {
+Status RewardJoiner::LoadHeader(ByteReader* r) {
   uint32_t version;
   STREAMREC_RETURN_IF_ERROR(r->ExpectHeader(kMagic, kVersion, "reward joiner", &version));
   int64_t window_s, newest;
@@ -344,25 +373,97 @@ Status RewardJoiner::Load(ByteReader* r) {
   newest_micros_ = newest;
   seq_ = seq;
   stats_ = st;
+  return Status::Ok();
+}
+
+Status RewardJoiner::LoadRecord(RecordKind kind, uint64_t seq, ByteReader* r) {
+  if (seq >= seq_) return Status::Corruption("reward joiner record ahead of its sequence");
+  if (kind == RecordKind::kServed) {
+    ServedRecord s;
+    bool rewarded;
+    if (!GetServedRecord(r, &s, &rewarded)) return Status::Corruption("truncated served record");
+    InsertServed(s, rewarded, seq);
+    Served& e = served_[served_index_.Find(Key(s.user, s.item))];  // the chain's new head
+    e.dirty = false;  // it is stored already
+    e.persisted = true;
+  } else {
+    ClickRecord c;
+    if (!GetClickRecord(r, &c)) return Status::Corruption("truncated click record");
+    InsertClick(c, seq);
+    Click& e = clicks_[clicks_index_.Find(Key(c.user, c.item))];
+    e.dirty = false;
+    e.persisted = true;
+  }
+  return Status::Ok();
+}
+
+void RewardJoiner::SaveChanges(ChangeSink* sink) {
+  for (const auto& [kind, seq] : closed_) sink->Delete(kind, seq);
+  closed_.clear();
+  for (uint32_t index : served_dirty_) {
+    Served& e = served_[index];
+    if (!e.dirty) continue;
+    record_.clear();
+    ByteWriter w(&record_);
+    PutServedRecord(e, &w);
+    sink->Put(RecordKind::kServed, e.seq, record_);
+    e.dirty = false;
+    e.persisted = true;
+  }
+  served_dirty_.clear();
+  for (uint32_t index : clicks_dirty_) {
+    Click& e = clicks_[index];
+    if (!e.dirty) continue;
+    record_.clear();
+    ByteWriter w(&record_);
+    PutClickRecord(e, &w);
+    sink->Put(RecordKind::kClick, e.seq, record_);
+    e.dirty = false;
+    e.persisted = true;
+  }
+  clicks_dirty_.clear();
+}
+
+void RewardJoiner::Save(ByteWriter* w) const {
+  SaveHeader(w);
+  std::vector<const Served*> served;
+  for (const Served& e : served_)
+    if (e.live) served.push_back(&e);
+  std::sort(served.begin(), served.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
+  w->PutU64(served.size());
+  for (const Served* e : served) {
+    w->PutU64(e->seq);
+    PutServedRecord(*e, w);
+  }
+  std::vector<const Click*> clicks;
+  for (const Click& e : clicks_)
+    if (e.live) clicks.push_back(&e);
+  std::sort(clicks.begin(), clicks.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
+  w->PutU64(clicks.size());
+  for (const Click* e : clicks) {
+    w->PutU64(e->seq);
+    PutClickRecord(*e, w);
+  }
+}
+
+Status RewardJoiner::Load(ByteReader* r) {
+  STREAMREC_RETURN_IF_ERROR(LoadHeader(r));
   uint64_t n;
   if (!r->GetU64(&n) || n > r->remaining()) return Status::Corruption("bad served count");
   for (uint64_t i = 0; i < n; ++i) {
     ServedRecord s;
     uint64_t es;
-    uint8_t rewarded;
-    if (!r->GetU64(&es) || !r->GetU8(&rewarded) || !r->GetU64(&s.rec_id) || !r->GetU32(&s.user) ||
-        !r->GetU32(&s.item) || !r->GetU32(&s.position) || !r->GetF64(&s.propensity) ||
-        !r->GetI64(&s.ts_micros)) {
+    bool rewarded;
+    if (!r->GetU64(&es) || !GetServedRecord(r, &s, &rewarded)) {
       return Status::Corruption("truncated served record");
     }
-    InsertServed(s, rewarded != 0, es);
+    InsertServed(s, rewarded, es);
   }
   if (!r->GetU64(&n) || n > r->remaining()) return Status::Corruption("bad click count");
   for (uint64_t i = 0; i < n; ++i) {
     ClickRecord c;
     uint64_t es;
-    if (!r->GetU64(&es) || !r->GetU64(&c.rec_id) || !r->GetU32(&c.user) || !r->GetU32(&c.item) ||
-        !r->GetI64(&c.ts_micros)) {
+    if (!r->GetU64(&es) || !GetClickRecord(r, &c)) {
       return Status::Corruption("truncated click record");
     }
     InsertClick(c, es);

@@ -23,7 +23,9 @@
 
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/coding.h"
@@ -104,18 +106,40 @@ class RewardJoiner {
   void Save(ByteWriter* w) const;
   Status Load(ByteReader* r);
 
+  // Incremental persistence, for a store that keeps one record per open entry: the header
+  // (newest time, sequence, counters: a few dozen bytes) plus a record per open served record
+  // or buffered click, keyed by (kind, seq). SaveChanges() hands the sink what changed since
+  // its last call: records opened or rewarded (Put) and records closed (Delete; only those a
+  // previous call had put). A checkpoint then costs what changed, not the open state's size.
+  // To restore: LoadHeader(), then LoadRecord() for every stored record, in seq order.
+  enum class RecordKind : char { kServed = 's', kClick = 'c' };
+  class ChangeSink {
+   public:
+    virtual ~ChangeSink() = default;
+    virtual void Put(RecordKind kind, uint64_t seq, std::string_view record) = 0;
+    virtual void Delete(RecordKind kind, uint64_t seq) = 0;
+  };
+  void SaveChanges(ChangeSink* sink);
+  void SaveHeader(ByteWriter* w) const;
+  Status LoadHeader(ByteReader* r);
+  Status LoadRecord(RecordKind kind, uint64_t seq, ByteReader* r);
+
  private:
   struct Served {
     ServedRecord rec;
     uint64_t seq = 0;
     bool rewarded = false;
     bool live = false;
+    bool dirty = false;           // to put at the next SaveChanges
+    bool persisted = false;       // put by a SaveChanges (its close must delete it)
     uint32_t next = 0, prev = 0;  // chain of the same (user, item), newest first
   };
   struct Click {
     ClickRecord rec;
     uint64_t seq = 0;
     bool live = false;
+    bool dirty = false;
+    bool persisted = false;
     uint32_t next = 0, prev = 0;
   };
   struct HeapEntry {
@@ -149,6 +173,15 @@ class RewardJoiner {
   void InsertClick(const ClickRecord& c, uint64_t seq);
   void CloseServed(uint32_t index, std::vector<Reward>* out);
   void DropClick(uint32_t index);
+  // Change tracking for SaveChanges.
+  template <typename Entry>
+  void MarkDirty(std::vector<Entry>& slab, std::vector<uint32_t>* dirty, uint32_t index);
+  template <typename Entry>
+  void Forget(Entry& e, RecordKind kind);
+  static void PutServedRecord(const Served& e, ByteWriter* w);
+  static bool GetServedRecord(ByteReader* r, ServedRecord* s, bool* rewarded);
+  static void PutClickRecord(const Click& e, ByteWriter* w);
+  static bool GetClickRecord(ByteReader* r, ClickRecord* c);
 
   JoinerOptions options_;
   int64_t window_micros_;
@@ -169,6 +202,11 @@ class RewardJoiner {
   Index clicks_index_;
   size_t clicks_live_ = 0;
   JoinerStats stats_;
+  // Since the last SaveChanges: entries to put (indices; an entry whose dirty flag is clear
+  // by then was written or closed already) and persisted records closed.
+  std::vector<uint32_t> served_dirty_, clicks_dirty_;
+  std::vector<std::pair<RecordKind, uint64_t>> closed_;
+  std::string record_;  // SaveChanges' scratch
 };
 
 }  // namespace streamrec::bandits

@@ -13,6 +13,9 @@ using state::Family;
 // kModel keys.
 constexpr std::string_view kPoolKey = "bandit.pool";
 constexpr std::string_view kJoinerKey = "bandit.joiner";
+// One record per open served record or buffered click: this prefix, the kind byte ('s' or
+// 'c'), then the record's sequence number (U64Key).
+constexpr std::string_view kJoinerRecordPrefix = "bandit.joiner/";
 constexpr std::string_view kClockKey = "bandit.clock";
 
 // Item feature values are clamped to +-this (scale features to about unit size).
@@ -148,9 +151,30 @@ void Exploration::AppendCheckpoint(state::WriteBatch* batch) {
     batch->Put(Family::kModel, kPoolKey, value_);
   }
   if (joiner_dirty_) {
+    // What changed in the joiner since the last checkpoint: records opened, rewarded, closed.
+    struct Sink final : bandits::RewardJoiner::ChangeSink {
+      state::WriteBatch* batch;
+      std::string key;
+      void SetKey(bandits::RewardJoiner::RecordKind kind, uint64_t seq) {
+        key.assign(kJoinerRecordPrefix);
+        key.push_back(static_cast<char>(kind));
+        key.append(state::U64Key(seq));
+      }
+      void Put(bandits::RewardJoiner::RecordKind kind, uint64_t seq,
+               std::string_view record) override {
+        SetKey(kind, seq);
+        batch->Put(Family::kModel, key, record);
+      }
+      void Delete(bandits::RewardJoiner::RecordKind kind, uint64_t seq) override {
+        SetKey(kind, seq);
+        batch->Delete(Family::kModel, key);
+      }
+    } sink;
+    sink.batch = batch;
+    joiner_.SaveChanges(&sink);
     value_.clear();
     ByteWriter w(&value_);
-    joiner_.Save(&w);
+    joiner_.SaveHeader(&w);
     batch->Put(Family::kModel, kJoinerKey, value_);
     value_.clear();
     ByteWriter(&value_).PutU64(static_cast<uint64_t>(now_micros_));
@@ -184,8 +208,27 @@ Status Exploration::Restore(const state::StateReader& store, uint32_t items) {
         return error.ok();
       }));
   STREAMREC_RETURN_IF_ERROR(error);
-  STREAMREC_RETURN_IF_ERROR(
-      optional(kJoinerKey, [this](ByteReader* r) { return joiner_.Load(r); }));
+  bool joiner_stored = false;
+  STREAMREC_RETURN_IF_ERROR(optional(kJoinerKey, [&](ByteReader* r) {
+    joiner_stored = true;
+    return joiner_.LoadHeader(r);
+  }));
+  // Keys sort by kind, then seq: clicks before served records, each in the order they came.
+  STREAMREC_RETURN_IF_ERROR(store.ForEach(
+      Family::kModel, kJoinerRecordPrefix, [&](std::string_view key, std::string_view rec) {
+        key.remove_prefix(kJoinerRecordPrefix.size());
+        uint64_t seq;
+        const char kind = key.empty() ? 0 : key.front();
+        if (!joiner_stored || (kind != 's' && kind != 'c') ||
+            !state::ParseU64Key(key.substr(1), &seq)) {
+          error = Status::Corruption("bandit.joiner: malformed record key");
+          return false;
+        }
+        ByteReader r(rec);
+        error = joiner_.LoadRecord(static_cast<bandits::RewardJoiner::RecordKind>(kind), seq, &r);
+        return error.ok();
+      }));
+  STREAMREC_RETURN_IF_ERROR(error);
   STREAMREC_RETURN_IF_ERROR(optional(kClockKey, [this](ByteReader* r) {
     uint64_t clock = 0;
     if (!r->GetU64(&clock)) return Status::Corruption("bandit.clock: truncated");
