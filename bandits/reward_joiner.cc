@@ -1,5 +1,7 @@
 #include "bandits/reward_joiner.h"
 
+#include <new>
+
 #include <algorithm>
 #include <functional>
 
@@ -30,35 +32,45 @@ uint64_t RecIdHash(std::string_view rec_id) {
 // ---------------------------------------------------------------------------- Index
 
 void RewardJoiner::Index::Rehash(size_t capacity) {
-  std::vector<uint64_t> keys = std::move(keys_);
-  std::vector<uint32_t> heads = std::move(heads_);
-  keys_.assign(capacity, 0);
-  heads_.assign(capacity, kNoIndex);
+  auto* fresh = static_cast<Slot*>(std::calloc(capacity, sizeof(Slot)));
+  if (fresh == nullptr) throw std::bad_alloc();
+  std::unique_ptr<Slot[], Free> old(fresh);
+  old.swap(slots_);
+  const size_t old_capacity = capacity_;
+  capacity_ = capacity;
   mask_ = capacity - 1;
   size_ = 0;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (heads[i] != kNoIndex) Set(keys[i], heads[i]);
+  for (size_t i = 0; i < old_capacity; ++i) {
+    if (old[i].head_plus_one != 0) Set(old[i].key, old[i].head_plus_one - 1);
   }
+}
+
+void RewardJoiner::Index::Reserve(size_t entries) {
+  size_t capacity = 1024;
+  while (capacity < 2 * entries) capacity <<= 1;
+  if (capacity > capacity_) Rehash(capacity);
 }
 
 uint32_t RewardJoiner::Index::Find(uint64_t key) const {
   for (uint64_t p = Mix64(key) & mask_;; p = (p + 1) & mask_) {
-    if (heads_[p] == kNoIndex) return kNoIndex;
-    if (keys_[p] == key) return heads_[p];
+    const Slot& s = slots_[p];
+    if (s.head_plus_one == 0) return kNoIndex;
+    if (s.key == key) return s.head_plus_one - 1;
   }
 }
 
 void RewardJoiner::Index::Set(uint64_t key, uint32_t head) {
-  if (2 * (size_ + 1) > keys_.size()) Rehash(keys_.size() * 2);
+  if (2 * (size_ + 1) > capacity_) Rehash(capacity_ * 2);
   for (uint64_t p = Mix64(key) & mask_;; p = (p + 1) & mask_) {
-    if (heads_[p] == kNoIndex) {
-      keys_[p] = key;
-      heads_[p] = head;
+    Slot& s = slots_[p];
+    if (s.head_plus_one == 0) {
+      s.key = key;
+      s.head_plus_one = head + 1;
       ++size_;
       return;
     }
-    if (keys_[p] == key) {
-      heads_[p] = head;
+    if (s.key == key) {
+      s.head_plus_one = head + 1;
       return;
     }
   }
@@ -67,22 +79,21 @@ void RewardJoiner::Index::Set(uint64_t key, uint32_t head) {
 void RewardJoiner::Index::Erase(uint64_t key) {
   uint64_t p = Mix64(key) & mask_;
   for (;; p = (p + 1) & mask_) {
-    if (heads_[p] == kNoIndex) return;
-    if (keys_[p] == key) break;
+    if (slots_[p].head_plus_one == 0) return;
+    if (slots_[p].key == key) break;
   }
   // Backward-shift deletion keeps every probe sequence unbroken without tombstones.
   uint64_t hole = p;
-  for (uint64_t q = (p + 1) & mask_; heads_[q] != kNoIndex; q = (q + 1) & mask_) {
-    const uint64_t home = Mix64(keys_[q]) & mask_;
+  for (uint64_t q = (p + 1) & mask_; slots_[q].head_plus_one != 0; q = (q + 1) & mask_) {
+    const uint64_t home = Mix64(slots_[q].key) & mask_;
     // Move q into the hole unless its home lies cyclically in (hole, q].
     const bool stays = hole <= q ? (home > hole && home <= q) : (home > hole || home <= q);
     if (!stays) {
-      keys_[hole] = keys_[q];
-      heads_[hole] = heads_[q];
+      slots_[hole] = slots_[q];
       hole = q;
     }
   }
-  heads_[hole] = kNoIndex;
+  slots_[hole].head_plus_one = 0;
   --size_;
 }
 
@@ -91,7 +102,17 @@ void RewardJoiner::Index::Erase(uint64_t key) {
 RewardJoiner::RewardJoiner(const JoinerOptions& options)
     : options_(options),
       window_micros_(options.window_s * kMicros),
-      newest_micros_(std::numeric_limits<int64_t>::min()) {}
+      newest_micros_(std::numeric_limits<int64_t>::min()) {
+  // The bounds, reserved once (address space; pages are touched as entries arrive): growing a
+  // table of 10^5..10^6 entries took tens of milliseconds under the model's write lock.
+  served_index_.Reserve(options_.max_served);
+  served_ids_.Reserve(options_.max_served);
+  clicks_index_.Reserve(options_.max_clicks);
+  served_.reserve(options_.max_served);
+  served_heap_.reserve(options_.max_served);
+  clicks_.reserve(options_.max_clicks);
+  clicks_heap_.reserve(options_.max_clicks);
+}
 
 int64_t RewardJoiner::watermark_micros() const {
   const int64_t newest = std::min(newest_micros_, cap_micros_);
@@ -384,7 +405,7 @@ Status RewardJoiner::LoadRecord(RecordKind kind, uint64_t seq, ByteReader* r) {
     if (!GetServedRecord(r, &s, &rewarded)) return Status::Corruption("truncated served record");
     InsertServed(s, rewarded, seq);
     Served& e = served_[served_index_.Find(Key(s.user, s.item))];  // the chain's new head
-    e.dirty = false;  // it is stored already
+    e.dirty = false;                                               // it is stored already
     e.persisted = true;
   } else {
     ClickRecord c;

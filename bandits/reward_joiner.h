@@ -22,7 +22,9 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -147,19 +149,30 @@ class RewardJoiner {
     uint64_t seq;
     uint32_t index;
   };
-  // Open addressing (linear probing, backward-shift delete): (user, item) key -> chain head.
+  // Open addressing (linear probing, backward-shift delete): 64-bit key -> entry index. The
+  // joiner reserves each table for its bound at construction, so no rehash ever pauses the
+  // consumer (under the model's write lock) once traffic is up: slots come from calloc, whose
+  // large blocks are fresh zero pages, so a reserved table costs memory only as it fills.
   class Index {
    public:
     Index() { Rehash(1024); }
-    uint32_t Find(uint64_t key) const;  // head or kNoIndex
+    uint32_t Find(uint64_t key) const;  // entry or kNoIndex
     void Set(uint64_t key, uint32_t head);
     void Erase(uint64_t key);
-    void Clear() { Rehash(1024); }
+    // Sizes the table for `entries` keys (no rehash below that).
+    void Reserve(size_t entries);
 
    private:
+    struct Slot {
+      uint64_t key;
+      uint32_t head_plus_one;  // 0 = empty (calloc's zeros)
+    };
+    struct Free {
+      void operator()(Slot* p) const { std::free(p); }
+    };
     void Rehash(size_t capacity);
-    std::vector<uint64_t> keys_;
-    std::vector<uint32_t> heads_;  // kNoIndex = empty
+    std::unique_ptr<Slot[], Free> slots_;
+    size_t capacity_ = 0;
     uint64_t mask_ = 0;
     size_t size_ = 0;
   };
