@@ -323,6 +323,14 @@ void RewardJoiner::MarkDirty(std::vector<Entry>& slab, std::vector<uint32_t>* di
 }
 
 template <typename Entry>
+void RewardJoiner::MarkStored(std::vector<Entry>& slab, std::vector<uint32_t>* dirty) {
+  Entry& e = slab[dirty->back()];  // the entry just inserted
+  e.dirty = false;
+  e.persisted = true;
+  dirty->pop_back();
+}
+
+template <typename Entry>
 void RewardJoiner::Forget(Entry& e, RecordKind kind) {
   if (e.persisted) closed_.emplace_back(kind, e.seq);
   e.dirty = false;
@@ -404,67 +412,57 @@ Status RewardJoiner::LoadRecord(RecordKind kind, uint64_t seq, ByteReader* r) {
     bool rewarded;
     if (!GetServedRecord(r, &s, &rewarded)) return Status::Corruption("truncated served record");
     InsertServed(s, rewarded, seq);
-    Served& e = served_[served_index_.Find(Key(s.user, s.item))];  // the chain's new head
-    e.dirty = false;                                               // it is stored already
-    e.persisted = true;
+    MarkStored(served_, &served_dirty_);
   } else {
     ClickRecord c;
     if (!GetClickRecord(r, &c)) return Status::Corruption("truncated click record");
     InsertClick(c, seq);
-    Click& e = clicks_[clicks_index_.Find(Key(c.user, c.item))];
+    MarkStored(clicks_, &clicks_dirty_);
+  }
+  return Status::Ok();
+}
+
+template <typename Entry, typename PutRecord>
+void RewardJoiner::PutDirty(std::vector<Entry>& slab, std::vector<uint32_t>* dirty, RecordKind kind,
+                            PutRecord put_record, ChangeSink* sink) {
+  for (uint32_t index : *dirty) {
+    Entry& e = slab[index];
+    if (!e.dirty) continue;  // written already, or closed
+    record_.clear();
+    ByteWriter w(&record_);
+    put_record(e, &w);
+    sink->Put(kind, e.seq, record_);
     e.dirty = false;
     e.persisted = true;
   }
-  return Status::Ok();
+  dirty->clear();
 }
 
 void RewardJoiner::SaveChanges(ChangeSink* sink) {
   for (const auto& [kind, seq] : closed_) sink->Delete(kind, seq);
   closed_.clear();
-  for (uint32_t index : served_dirty_) {
-    Served& e = served_[index];
-    if (!e.dirty) continue;
-    record_.clear();
-    ByteWriter w(&record_);
-    PutServedRecord(e, &w);
-    sink->Put(RecordKind::kServed, e.seq, record_);
-    e.dirty = false;
-    e.persisted = true;
+  PutDirty(served_, &served_dirty_, RecordKind::kServed, &PutServedRecord, sink);
+  PutDirty(clicks_, &clicks_dirty_, RecordKind::kClick, &PutClickRecord, sink);
+}
+
+// The live entries of `slab` in sequence order: their count, then (seq, record) each.
+template <typename Entry, typename PutRecord>
+static void PutLiveInOrder(const std::vector<Entry>& slab, PutRecord put_record, ByteWriter* w) {
+  std::vector<const Entry*> live;
+  for (const Entry& e : slab)
+    if (e.live) live.push_back(&e);
+  std::sort(live.begin(), live.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
+  w->PutU64(live.size());
+  for (const Entry* e : live) {
+    w->PutU64(e->seq);
+    put_record(*e, w);
   }
-  served_dirty_.clear();
-  for (uint32_t index : clicks_dirty_) {
-    Click& e = clicks_[index];
-    if (!e.dirty) continue;
-    record_.clear();
-    ByteWriter w(&record_);
-    PutClickRecord(e, &w);
-    sink->Put(RecordKind::kClick, e.seq, record_);
-    e.dirty = false;
-    e.persisted = true;
-  }
-  clicks_dirty_.clear();
 }
 
 void RewardJoiner::Save(ByteWriter* w) const {
   SaveHeader(w);
-  std::vector<const Served*> served;
-  for (const Served& e : served_)
-    if (e.live) served.push_back(&e);
-  std::sort(served.begin(), served.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
-  w->PutU64(served.size());
-  for (const Served* e : served) {
-    w->PutU64(e->seq);
-    PutServedRecord(*e, w);
-  }
-  std::vector<const Click*> clicks;
-  for (const Click& e : clicks_)
-    if (e.live) clicks.push_back(&e);
-  std::sort(clicks.begin(), clicks.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
-  w->PutU64(clicks.size());
-  for (const Click* e : clicks) {
-    w->PutU64(e->seq);
-    PutClickRecord(*e, w);
-  }
+  PutLiveInOrder(served_, &PutServedRecord, w);
+  PutLiveInOrder(clicks_, &PutClickRecord, w);
 }
 
 Status RewardJoiner::Load(ByteReader* r) {

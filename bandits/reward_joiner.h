@@ -191,6 +191,12 @@ class RewardJoiner {
   void MarkDirty(std::vector<Entry>& slab, std::vector<uint32_t>* dirty, uint32_t index);
   template <typename Entry>
   void Forget(Entry& e, RecordKind kind);
+  // The entry just inserted (the last in *dirty) came from the store: nothing to write.
+  template <typename Entry>
+  void MarkStored(std::vector<Entry>& slab, std::vector<uint32_t>* dirty);
+  template <typename Entry, typename PutRecord>
+  void PutDirty(std::vector<Entry>& slab, std::vector<uint32_t>* dirty, RecordKind kind,
+                PutRecord put_record, ChangeSink* sink);
   static void PutServedRecord(const Served& e, ByteWriter* w);
   static bool GetServedRecord(ByteReader* r, ServedRecord* s, bool* rewarded);
   static void PutClickRecord(const Click& e, ByteWriter* w);

@@ -34,6 +34,20 @@ std::map<RewardKey, float> Collect(const std::vector<Reward>& rewards) {
   return m;
 }
 
+// Feeds the same click to both joiners, flushes both, and checks they settle identically.
+void CheckSettleAlike(RewardJoiner& j, RewardJoiner& k, const ClickRecord& click) {
+  std::vector<Reward> a, b;
+  j.OnClick(click, &a);
+  k.OnClick(click, &b);
+  j.Flush(&a);
+  k.Flush(&b);
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    CHECK(a[i].served.rec_id == b[i].served.rec_id);
+    CHECK(a[i].reward == b[i].reward);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("A click within the window rewards 1, none rewards 0 at the window's end", "[bandits]") {
@@ -174,16 +188,7 @@ TEST_CASE("Joiner memory is bounded and its state persists", "[bandits]") {
   k.Save(&w2);
   CHECK(again == bytes);
   // Both settle the rest identically.
-  std::vector<Reward> a, b;
-  j.OnClick({71, 71, 0, 95 * kS}, &a);
-  k.OnClick({71, 71, 0, 95 * kS}, &b);
-  j.Flush(&a);
-  k.Flush(&b);
-  REQUIRE(a.size() == b.size());
-  for (size_t i = 0; i < a.size(); ++i) {
-    CHECK(a[i].served.rec_id == b[i].served.rec_id);
-    CHECK(a[i].reward == b[i].reward);
-  }
+  CheckSettleAlike(j, k, {71, 71, 0, 95 * kS});
 }
 
 TEST_CASE("One user served the same item again and again: each record settles once", "[bandits]") {
@@ -286,16 +291,7 @@ TEST_CASE("Incremental joiner persistence restores the same open state", "[bandi
   MapSink again;
   k.SaveChanges(&again);
   CHECK(again.puts + again.deletes == 0);
-  std::vector<Reward> ra, rb;
-  j.OnClick({3, 4, 0, t}, &ra);
-  k.OnClick({3, 4, 0, t}, &rb);
-  j.Flush(&ra);
-  k.Flush(&rb);
-  REQUIRE(ra.size() == rb.size());
-  for (size_t i = 0; i < ra.size(); ++i) {
-    CHECK(ra[i].served.rec_id == rb[i].served.rec_id);
-    CHECK(ra[i].reward == rb[i].reward);
-  }
+  CheckSettleAlike(j, k, {3, 4, 0, t});
   // A record of an unknown sequence, or a truncated one, is refused.
   RewardJoiner bad(o);
   ByteReader hr2(header);
