@@ -85,10 +85,19 @@ struct ServerCore {
 
 // One connection. All handlers run on the connection's strand (the socket's executor), so the
 // members need no lock. Lifetime: owned by the shared_ptrs bound into its pending handlers.
+//
+// Timeouts: each step (idle wait, request, response, linger) only moves deadline_; one timer
+// per connection wakes every check_ (a quarter of the shorter timeout) or at the deadline, and
+// closes the connection once the deadline has passed. Re-arming a timer per step (Beast's
+// tcp_stream::expires_after) cost two timerfd_settime calls a request.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, std::shared_ptr<ServerCore> core)
-      : stream_(std::move(socket)), core_(std::move(core)) {
+      : stream_(std::move(socket)),
+        timer_(stream_.get_executor()),
+        core_(std::move(core)),
+        check_(std::chrono::milliseconds(std::max<int64_t>(
+            1, std::min(core_->options.idle_timeout_ms, core_->options.request_timeout_ms) / 4))) {
     core_->active.fetch_add(1, std::memory_order_relaxed);
     core_->connections_active->Add(1);
   }
@@ -110,8 +119,11 @@ class Session : public std::enable_shared_from_this<Session> {
       if (!stopping) core_->sessions.insert(this);
     }
     if (stopping) return;  // destroyed when the last reference goes
-    net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&Session::DoRead, shared_from_this()));
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->SetDeadline(std::chrono::milliseconds(self->core_->options.idle_timeout_ms));
+      self->ArmTimer();
+      self->DoRead();
+    });
   }
 
   // Server stop: close now unless a response is being written, then close after it.
@@ -136,22 +148,19 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     // Idle: wait for the first byte under the idle timeout.
-    stream_.expires_after(std::chrono::milliseconds(core_->options.idle_timeout_ms));
+    SetDeadline(std::chrono::milliseconds(core_->options.idle_timeout_ms));
     stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
                             beast::bind_front_handler(&Session::OnFirstBytes, shared_from_this()));
   }
 
   void OnFirstBytes(ErrorCode ec, size_t bytes) {
-    if (ec) {
-      if (ec == beast::error::timeout) core_->errors_timeout->Inc();
-      return CloseNow();  // eof, timeout, reset or stop: nothing to answer
-    }
+    if (ec) return CloseNow();  // eof, timeout, reset or stop: nothing to answer
     buffer_.commit(bytes);
     ReadHeader();
   }
 
   void ReadHeader() {
-    stream_.expires_after(std::chrono::milliseconds(core_->options.request_timeout_ms));
+    SetDeadline(std::chrono::milliseconds(core_->options.request_timeout_ms));
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::OnReadHeader, shared_from_this()));
   }
@@ -180,11 +189,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnRead(ErrorCode ec, size_t /*bytes*/) {
     if (ec == http::error::end_of_stream || ec == net::error::operation_aborted) {
-      return CloseNow();
-    }
-    if (ec == beast::error::timeout) {
-      core_->errors_timeout->Inc();
-      return CloseNow();
+      return CloseNow();  // also a timeout: OnTimer closed the socket and counted it
     }
     if (ec == http::error::body_limit) {
       core_->errors_body_limit->Inc();
@@ -243,7 +248,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.reset();
 
     writing_ = true;
-    stream_.expires_after(std::chrono::milliseconds(core_->options.request_timeout_ms));
+    SetDeadline(std::chrono::milliseconds(core_->options.request_timeout_ms));
     http::async_write(stream_, res_,
                       beast::bind_front_handler(&Session::OnWrite, shared_from_this(), close));
   }
@@ -262,7 +267,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void LingeringClose() {
     ErrorCode ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(kLingerTime);
+    SetDeadline(kLingerTime);
     lingering_ = true;
     DoDrain();
   }
@@ -282,10 +287,28 @@ class Session : public std::enable_shared_from_this<Session> {
   void CloseNow() {
     ErrorCode ignored;
     if (!lingering_) stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();  // the socket and the timeout timer
+    stream_.close();
+    timer_.cancel();
+    closed_ = true;
+  }
+
+  void SetDeadline(std::chrono::steady_clock::duration d) {
+    deadline_ = std::chrono::steady_clock::now() + d;
+  }
+  void ArmTimer() {
+    timer_.expires_at(std::min(deadline_, std::chrono::steady_clock::now() + check_));
+    timer_.async_wait(beast::bind_front_handler(&Session::OnTimer, shared_from_this()));
+  }
+  void OnTimer(ErrorCode ec) {
+    if (ec || closed_) return;  // cancelled: the connection is closing
+    if (std::chrono::steady_clock::now() < deadline_) return ArmTimer();
+    if (!lingering_) core_->errors_timeout->Inc();  // a lingering close simply ends
+    CloseNow();  // the pending read or write completes with operation_aborted
   }
 
   beast::tcp_stream stream_;
+  net::steady_timer timer_;
+  std::chrono::steady_clock::time_point deadline_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
@@ -294,7 +317,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool close_requested_ = false;  // server stopping: close after the current response
   bool lingering_ = false;
   size_t drained_bytes_ = 0;
+  bool closed_ = false;
   const std::shared_ptr<ServerCore> core_;
+  const std::chrono::steady_clock::duration check_;  // the timer's longest sleep
 };
 
 // Accepts connections; each accepted socket gets its own strand and session on the next
