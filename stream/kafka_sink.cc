@@ -87,9 +87,22 @@ char dead_letter_tag;
 
 struct KafkaSinkCallbacks {
   // Served by rd_kafka_poll()/rd_kafka_flush() on whichever thread calls them.
-  static void Delivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* m, void* opaque) {
+  static void Delivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque) {
     auto* self = static_cast<KafkaSink*>(opaque);
     if (m->_private == &dead_letter_tag) {
+      // A dead letter is never given up on while the broker is only away: the checkpoint that
+      // moves past its event waits for it (FlushDeadLetters), so dropping it would lose the
+      // event. Timed out or cut off: queue the same bytes again (still in flight).
+      if ((m->err == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT || m->err == RD_KAFKA_RESP_ERR__TRANSPORT) &&
+          rd_kafka_producev(
+              rk, RD_KAFKA_V_RKT(m->rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+              RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_VALUE(m->payload, m->len),
+              RD_KAFKA_V_OPAQUE(&dead_letter_tag), RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        self->dead_letters_retried_.fetch_add(1, std::memory_order_relaxed);
+        Log("delivery", "dead letter to %s not delivered (%s): queued again",
+            rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+        return;
+      }
       self->dead_letters_done_.fetch_add(1, std::memory_order_release);
     }
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {

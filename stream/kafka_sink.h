@@ -81,8 +81,10 @@ class KafkaSink {
   // message.timeout.ms.
   Status Flush(int timeout_ms);
 
-  // Waits until every dead letter produced before the call is delivered or failed (what a
-  // checkpoint needs before it moves past their offsets). Unlike Flush() it leaves the other
+  // Waits until every dead letter produced before the call is delivered (what a checkpoint
+  // needs before it moves past their offsets). A dead letter that times out or loses its
+  // connection is queued again rather than dropped; only a permanent error (e.g. too large)
+  // counts it as failed. Unlike Flush() it leaves the other
   // messages lingering: rd_kafka_flush() turns linger off for the whole producer while it
   // waits, and under load the served log then goes out one or two records per request.
   // Unavailable if some are still undelivered after timeout_ms.
@@ -91,6 +93,8 @@ class KafkaSink {
   // Messages queued or in flight, not yet reported.
   int64_t in_flight() const;
   SinkCounters counters() const;
+  // Dead letters queued again after a timeout or a lost connection.
+  int64_t dead_letters_retried() const { return dead_letters_retried_.load(); }
 
  private:
   friend struct KafkaSinkCallbacks;
@@ -102,8 +106,9 @@ class KafkaSink {
   const KafkaOptions options_;
   rd_kafka_s* rk_ = nullptr;  // owned
   std::atomic<int64_t> produced_{0}, delivered_{0}, failed_{0}, queue_full_{0};
-  // Dead letters accepted into the queue, and those reported (delivered or failed).
-  std::atomic<int64_t> dead_letters_{0}, dead_letters_done_{0};
+  // Dead letters accepted into the queue, those reported (delivered or failed for good), and
+  // those queued again after a timeout or a lost connection.
+  std::atomic<int64_t> dead_letters_{0}, dead_letters_done_{0}, dead_letters_retried_{0};
 };
 
 }  // namespace streamrec::stream

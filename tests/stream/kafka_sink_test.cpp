@@ -200,5 +200,43 @@ TEST_CASE("kafka_sink: FlushDeadLetters waits for dead letters only, and leaves 
   REQUIRE((*sink)->counters().delivered == 3);
 }
 
+TEST_CASE("kafka_sink: a dead letter that times out while the broker is away is sent again",
+          "[kafka]") {
+  auto cluster = StartCluster(1);
+  KafkaOptions options = cluster.options;
+  options.message_timeout_ms = 300;
+  options.linger_ms = 5;
+  Result<std::unique_ptr<KafkaSink>> sink = KafkaSink::Create(options);
+  REQUIRE(sink.ok());
+  REQUIRE(cluster.broker->SetBrokerDown(1).ok());
+  REQUIRE((*sink)->ProduceDeadLetter(Message::View("events", 0, 9, "u9", "{bad"), "bad").ok());
+  // Past message.timeout.ms the delivery fails; it is queued again, not counted as done.
+  const auto start = std::chrono::steady_clock::now();
+  while ((*sink)->dead_letters_retried() == 0 &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(10)) {
+    (*sink)->Poll(50);
+  }
+  REQUIRE((*sink)->dead_letters_retried() >= 1);
+  REQUIRE((*sink)->FlushDeadLetters(100).code() == Status::Code::kUnavailable);
+  REQUIRE((*sink)->counters().failed == 0);
+  // Back up: it arrives, once.
+  REQUIRE(cluster.broker->SetBrokerUp(1).ok());
+  REQUIRE((*sink)->FlushDeadLetters(20000).ok());
+  REQUIRE((*sink)->counters().delivered == 1);
+
+  KafkaOptions reader = cluster.options;
+  reader.topic = reader.dlq_topic;
+  reader.group_id = "dlq-retry-reader";
+  OffsetStore store;
+  StoreListener listener("dlq", &store);
+  Result<std::unique_ptr<KafkaSource>> source = KafkaSource::Create(reader, &listener);
+  REQUIRE(source.ok());
+  std::vector<Record> records = ConsumeUntil(source->get(), &listener, AtLeast(1), 15000);
+  REQUIRE((*source)->Close().ok());
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].key == "u9");
+  CHECK(nlohmann::json::parse(records[0].payload)["offset"] == 9);
+}
+
 }  // namespace
 }  // namespace streamrec::stream
