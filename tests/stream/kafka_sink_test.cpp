@@ -38,6 +38,22 @@ std::string DecodeBase64(const std::string& in) {
   return out;
 }
 
+// Reads the dead-letter topic from the start as consumer group `group` until it has `n`
+// records (or 15 s pass).
+std::vector<Record> ReadDeadLetters(const KafkaOptions& cluster_options, const std::string& group,
+                                    size_t n) {
+  KafkaOptions options = cluster_options;
+  options.topic = options.dlq_topic;
+  options.group_id = group;
+  OffsetStore store;
+  StoreListener listener("dlq", &store);
+  Result<std::unique_ptr<KafkaSource>> source = KafkaSource::Create(options, &listener);
+  REQUIRE(source.ok());
+  std::vector<Record> records = ConsumeUntil(source->get(), &listener, AtLeast(n), 15000);
+  REQUIRE((*source)->Close().ok());
+  return records;
+}
+
 // The bytes a dead letter stands for: payload_base64 if present, else payload.
 std::string OriginalBytes(const nlohmann::json& j) {
   if (j.contains("payload_base64")) return DecodeBase64(j["payload_base64"].get<std::string>());
@@ -117,15 +133,7 @@ TEST_CASE("kafka_sink: a dead letter round-trips through the broker with its key
   REQUIRE((*sink)->Flush(10000).ok());
   REQUIRE((*sink)->counters().delivered == 2);
 
-  KafkaOptions options = cluster.options;
-  options.topic = options.dlq_topic;
-  options.group_id = "dlq-reader";
-  OffsetStore store;
-  StoreListener listener("dlq", &store);
-  Result<std::unique_ptr<KafkaSource>> source = KafkaSource::Create(options, &listener);
-  REQUIRE(source.ok());
-  std::vector<Record> records = ConsumeUntil(source->get(), &listener, AtLeast(2), 15000);
-  REQUIRE((*source)->Close().ok());
+  std::vector<Record> records = ReadDeadLetters(cluster.options, "dlq-reader", 2);
   REQUIRE(records.size() == 2);
 
   bool saw_keyed = false;
@@ -224,15 +232,7 @@ TEST_CASE("kafka_sink: a dead letter that times out while the broker is away is 
   REQUIRE((*sink)->FlushDeadLetters(20000).ok());
   REQUIRE((*sink)->counters().delivered == 1);
 
-  KafkaOptions reader = cluster.options;
-  reader.topic = reader.dlq_topic;
-  reader.group_id = "dlq-retry-reader";
-  OffsetStore store;
-  StoreListener listener("dlq", &store);
-  Result<std::unique_ptr<KafkaSource>> source = KafkaSource::Create(reader, &listener);
-  REQUIRE(source.ok());
-  std::vector<Record> records = ConsumeUntil(source->get(), &listener, AtLeast(1), 15000);
-  REQUIRE((*source)->Close().ok());
+  std::vector<Record> records = ReadDeadLetters(cluster.options, "dlq-retry-reader", 1);
   REQUIRE(records.size() == 1);
   CHECK(records[0].key == "u9");
   CHECK(nlohmann::json::parse(records[0].payload)["offset"] == 9);
