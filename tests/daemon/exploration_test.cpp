@@ -253,10 +253,15 @@ TEST_CASE("Exploration: a corrupt bandit record is refused at restore, never cra
   Warm(feed);
   state::WriteBatch good;
   live->AppendCheckpoint(&good);
-  for (const auto& [family, key] : {std::pair{state::Family::kBandits, state::IndexKey(21)},
-                                    {state::Family::kBandits, state::IndexKey(999999)},
-                                    {state::Family::kModel, std::string("bandit.pool")},
-                                    {state::Family::kModel, std::string("bandit.joiner")}}) {
+  for (const auto& [family, key] :
+       {std::pair{state::Family::kBandits, state::IndexKey(21)},
+        {state::Family::kBandits, state::IndexKey(999999)},
+        {state::Family::kModel, std::string("bandit.pool")},
+        {state::Family::kModel, std::string("bandit.joiner")},
+        // Joiner records: unknown kind, cut key, garbage record.
+        {state::Family::kModel, std::string("bandit.joiner/x") + state::U64Key(0)},
+        {state::Family::kModel, std::string("bandit.joiner/s")},
+        {state::Family::kModel, std::string("bandit.joiner/s") + state::U64Key(0)}}) {
     state::MemStore store;
     REQUIRE(store.Write(good).ok());
     state::WriteBatch bad;
