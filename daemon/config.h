@@ -97,9 +97,13 @@ struct Config {
   std::string data_dir = "./data/state";
   // A checkpoint (dirty rows + offsets, one atomic write) happens after this many ms or this
   // many applied events, whichever comes first. Shorter = less to replay after a crash, more
-  // write load.
-  int64_t checkpoint_interval_ms = 1000;
-  uint64_t checkpoint_events = 200'000;
+  // write load. The sampled negatives of BPR and the session model dirty item rows all over
+  // the catalog, so under steady ingest each checkpoint rewrites most of it whatever its
+  // interval (100k items: ~100 MB); at one a second that was ~40% of a core of writes and
+  // flushes on a 2-core machine, at one every 10 s it is a tenth. A crash re-consumes at most
+  // the events since the last checkpoint.
+  int64_t checkpoint_interval_ms = 10'000;
+  uint64_t checkpoint_events = 1'000'000;
   // Nice value (1-19; 0 = unchanged) of the background threads: the checkpoint writer and
   // RocksDB's flush and compaction threads. They then yield the CPU to the HTTP threads and
   // the consumer, so a checkpoint does not show in request latency; they still get their
