@@ -60,7 +60,7 @@ std::string Bytes(const Recommender& m) {
 
 }  // namespace
 
-TEST_CASE("Same stream and seed give identical saved bytes; another seed differs", "[models]") {
+TEST_CASE("Same stream and seed give identical saved bytes, another seed differs", "[models]") {
   const auto stream = PlantedStream(1, 5000);
   for (const char* name : {"mf", "bpr", "pop", "itemknn"}) {
     INFO(name);

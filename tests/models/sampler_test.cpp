@@ -47,7 +47,7 @@ TEST_CASE("FlatCounter matches std::map on random operations", "[sampler]") {
   CHECK(seen == ref.size());
 }
 
-TEST_CASE("UserHistory keeps order and membership; save/load round trip", "[history]") {
+TEST_CASE("UserHistory keeps order and membership, and round-trips save/load", "[history]") {
   UserHistory h;
   CHECK(h.Add(3, 10));
   CHECK(h.Add(3, 5));

@@ -56,7 +56,7 @@ TEST_CASE("ScoreTable scores bias + row . q within bfloat16 rounding", "[score_t
   }
 }
 
-TEST_CASE("ScoreTable: a kExcludedScore bias excludes the row; unset rows are excluded",
+TEST_CASE("ScoreTable: a kExcludedScore bias excludes the row, and unset rows are excluded",
           "[score_table]") {
   EmbeddingTable t(16, 1.0f, 5);
   t.EnsureRows(40);
