@@ -4,7 +4,9 @@
 // closes a gate that new readers queue at, so a steady stream of overlapping readers cannot
 // starve it. Measured under ingest at 100k items (docs/BENCHMARKS.md, session 7): with a
 // writer-preferring lock a request waited for the writer's run whenever the writer was queued,
-// and the share of requests over 5 ms was about twice as large.
+// and the share of requests over 5 ms was about twice as large. The bound is well above one
+// reader's hold (tens of microseconds, a few ms when its thread is preempted): a bound of 2 ms
+// closed the gate behind preempted readers often enough to cost ~1 ms of p99.
 //
 // Meets the SharedMutex requirements: use with std::unique_lock (writer) and std::shared_lock
 // (readers).
@@ -21,7 +23,7 @@ namespace streamrec::daemon {
 
 class RwLock {
  public:
-  explicit RwLock(std::chrono::microseconds max_writer_wait = std::chrono::milliseconds(2))
+  explicit RwLock(std::chrono::microseconds max_writer_wait = std::chrono::milliseconds(10))
       : max_writer_wait_(max_writer_wait) {
     pthread_rwlockattr_t attr;
     pthread_rwlockattr_init(&attr);
