@@ -25,17 +25,25 @@ constexpr std::string_view kEventsApplied = "events_applied";
 // kModel key of the session model's globals (apart from the Recommenders' names).
 std::string SessionModelKey(std::string_view name) { return "session." + std::string(name); }
 
+}  // namespace
+
+void AppendRowKey(uint32_t index, uint8_t part, std::string* out) {
+  state::AppendIndexKey(index, out);
+  out->push_back(static_cast<char>(part));
+}
+
+bool ParseRowKey(std::string_view key, uint32_t* index, uint8_t* part) {
+  if (key.size() != state::kIndexKeyBytes + 1) return false;
+  *part = static_cast<uint8_t>(key.back());
+  return state::ParseIndexKey(key.substr(0, state::kIndexKeyBytes), index);
+}
+
+namespace {
+
 std::string IdKey(char kind, uint32_t index) {
   std::string k(1, kind);
   state::AppendIndexKey(index, &k);
   return k;
-}
-
-// Union of sorted lists into *out (sorted, unique).
-void MergeUnique(std::vector<uint32_t>* all, std::vector<uint32_t>* out) {
-  std::sort(all->begin(), all->end());
-  all->erase(std::unique(all->begin(), all->end()), all->end());
-  out->swap(*all);
 }
 
 // Per-thread scratch of the readers: one score per item.
@@ -235,34 +243,37 @@ void ModelState::AppendCheckpoint(state::WriteBatch* batch) {
   users_saved_ = users_.size();
   items_saved_ = items_.size();
 
-  // Model rows: one record per row holding every persisted model's part, length-prefixed, in
-  // Persisted() order; a model without that row (or an absent session model) contributes an
-  // empty part.
+  // Model rows: one record per (row, model), keyed RowKey(row, the model's position in
+  // Persisted()), written only when that model changed the row. (Sampled negatives dirty
+  // item rows of BPR and the session model all over the catalog; one record holding every
+  // model's part rewrote the other models' parts with them, twice the bytes.)
   const std::vector<PersistedModel> persisted = Persisted();
-  std::vector<uint32_t> all_users, all_items, users, items;
-  for (const PersistedModel& p : persisted) {
-    if (p.model != nullptr) p.model->TakeDirty(&all_users, &all_items);
-  }
-  MergeUnique(&all_users, &users);
-  MergeUnique(&all_items, &items);
-  std::string value, part;
-  auto record = [&](auto save) {
-    value.clear();
-    ByteWriter w(&value);
-    for (const PersistedModel& p : persisted) {
-      part.clear();
-      ByteWriter pw(&part);
-      if (p.model != nullptr) save(p.model, &pw);
-      w.PutString(part);
+  std::vector<uint32_t> users, items;
+  std::string key, value;
+  for (size_t part = 0; part < persisted.size(); ++part) {
+    PersistentModel* const m = persisted[part].model;
+    if (m == nullptr) continue;
+    users.clear();
+    items.clear();
+    m->TakeDirty(&users, &items);
+    auto put = [&](state::Family family, uint32_t index, auto save) {
+      key.clear();
+      AppendRowKey(index, static_cast<uint8_t>(part), &key);
+      value.clear();
+      ByteWriter w(&value);
+      save(&w);
+      if (value.empty()) {
+        batch->Delete(family, key);  // the model has no such row (any more)
+      } else {
+        batch->Put(family, key, value);
+      }
+    };
+    for (UserIndex u : users) {
+      put(Family::kUsers, u, [&](ByteWriter* w) { m->SaveUserRow(u, w); });
     }
-  };
-  for (UserIndex u : users) {
-    record([u](auto* m, ByteWriter* w) { m->SaveUserRow(u, w); });
-    batch->Put(Family::kUsers, state::IndexKey(u), value);
-  }
-  for (ItemIndex i : items) {
-    record([i](auto* m, ByteWriter* w) { m->SaveItemRow(i, w); });
-    batch->Put(Family::kItems, state::IndexKey(i), value);
+    for (ItemIndex i : items) {
+      put(Family::kItems, i, [&](ByteWriter* w) { m->SaveItemRow(i, w); });
+    }
   }
 
   std::vector<uint32_t> histories;
@@ -330,19 +341,16 @@ Status ModelState::Restore(const state::StateReader& store) {
     STREAMREC_RETURN_IF_ERROR(store.ForEach(
         family, "", [&, is_user = is_user](std::string_view key, std::string_view value) {
           uint32_t index;
-          if (!state::ParseIndexKey(key, &index))
+          uint8_t part;
+          if (!ParseRowKey(key, &index, &part))
             return fail(Status::Corruption("rows: malformed key"));
+          PersistentModel* const m = part < persisted.size() ? persisted[part].model : nullptr;
+          if (m == nullptr)
+            return fail(Status::Corruption("rows: a record of no configured model"));
           ByteReader r(value);
-          for (const PersistedModel& p : persisted) {
-            std::string part;
-            if (!r.GetString(&part)) return fail(Status::Corruption("rows: truncated record"));
-            if (part.empty() || p.model == nullptr) continue;
-            ByteReader pr(part);
-            Status st =
-                is_user ? p.model->LoadUserRow(index, &pr) : p.model->LoadItemRow(index, &pr);
-            if (!st.ok()) return fail(st);
-          }
-          return true;
+          Status st = is_user ? m->LoadUserRow(index, &r) : m->LoadItemRow(index, &r);
+          if (st.ok() && !r.done()) st = Status::Corruption("rows: trailing bytes in a record");
+          return st.ok() ? true : fail(st);
         }));
     STREAMREC_RETURN_IF_ERROR(error);
   }

@@ -57,6 +57,12 @@ struct ServedExplore {
   double propensity = 1.0;
 };
 
+// Key of one model's part of a user or item row (kUsers, kItems): IndexKey(row) followed by
+// one byte, the model's position in the checkpoint's fixed order (ModelState::Persisted()).
+void AppendRowKey(uint32_t index, uint8_t part, std::string* out);
+// False unless `key` has that shape.
+bool ParseRowKey(std::string_view key, uint32_t* index, uint8_t* part);
+
 class ModelState {
  public:
   // InvalidArgument when a model's parameters are invalid.
@@ -172,9 +178,9 @@ class ModelState {
                std::vector<ScoredId>* out) const;
   // The models, in the fixed order their parts are stored.
   std::vector<Recommender*> Models() const { return {mf_.get(), bpr_.get(), pop_.get()}; }
-  // Every model a checkpoint stores, in the fixed order of the parts of a row record: Models(),
-  // then the session model (null when sessions are off: its part stays empty), each with the
-  // kModel key of its globals.
+  // Every model a checkpoint stores, in a fixed order (a row record's key names its model by
+  // its position here, AppendRowKey): Models(), then the session model (null when sessions are
+  // off), each with the kModel key of its globals.
   struct PersistedModel {
     PersistentModel* model;
     std::string globals_key;

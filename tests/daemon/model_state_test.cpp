@@ -116,12 +116,18 @@ TEST_CASE("ModelState: a store with corrupt records is refused, never crashes", 
     ByteWriter sw(&session);
     sw.PutI64(1700000000);
     switch (trial % 10) {
-      case 0:
-        bad.Put(state::Family::kUsers, state::IndexKey(rng.Uniform(150)), garbage);
+      case 0: {  // one model's part of a user row (parts: mf, bpr, pop, session model)
+        std::string key;
+        AppendRowKey(rng.Uniform(150), static_cast<uint8_t>(rng.Uniform(2)), &key);
+        bad.Put(state::Family::kUsers, key, garbage + "\x01");
         break;
-      case 1:
-        bad.Put(state::Family::kItems, state::IndexKey(rng.Uniform(150)), garbage);
+      }
+      case 1: {  // an item row's, or a part of no model
+        std::string key;
+        AppendRowKey(rng.Uniform(150), static_cast<uint8_t>(rng.Uniform(2) ? 1 : 9), &key);
+        bad.Put(state::Family::kItems, key, garbage + "\x01");
         break;
+      }
       case 2:
         bad.Put(state::Family::kHistories, state::IndexKey(rng.Uniform(150)), garbage + "\xff");
         break;
