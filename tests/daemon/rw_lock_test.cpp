@@ -20,22 +20,20 @@ using Clock = std::chrono::steady_clock;
 TEST_CASE("RwLock: a writer excludes readers and writers, readers share", "[rw_lock]") {
   RwLock lock;
   int64_t value = 0;  // written only under the lock: TSan checks the exclusion
-  std::atomic<int> inside{0}, max_inside{0};
+  // Catch's assertions are not thread-safe: the threads count, the main thread checks.
+  std::atomic<int> inside{0}, overlaps{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 2000; ++i) {
         if (t % 2 == 0) {
           std::unique_lock l(lock);
-          REQUIRE(inside.load() == 0);
+          if (inside.load() != 0) overlaps.fetch_add(1);
           value += 1;
         } else {
           std::shared_lock l(lock);
-          const int now = inside.fetch_add(1) + 1;
-          int seen = max_inside.load();
-          while (now > seen && !max_inside.compare_exchange_weak(seen, now)) {
-          }
-          REQUIRE(value >= 0);
+          inside.fetch_add(1);
+          if (value < 0) overlaps.fetch_add(1);
           inside.fetch_sub(1);
         }
       }
@@ -43,6 +41,7 @@ TEST_CASE("RwLock: a writer excludes readers and writers, readers share", "[rw_l
   }
   for (std::thread& t : threads) t.join();
   CHECK(value == 4000);
+  CHECK(overlaps.load() == 0);
   std::shared_lock a(lock);
   CHECK(lock.try_lock_shared());  // readers share
   lock.unlock_shared();
