@@ -102,6 +102,10 @@ Status Application::Start() {
                         "Explored impressions waiting for a click or the window's end", {},
                         [m] { return static_cast<double>(m->BanditStats().open_impressions); });
   }
+  model_->set_lock_wait_histogram(&metrics_.AddHistogram(
+      "streamrec_recommend_lock_wait_seconds",
+      "Time a /v1/recommend request waited for the model lock (0 when it was free)",
+      LatencyBucketsSeconds()));
   consumer_ = std::thread([this] { ConsumerLoop(); });
 
   // HTTP last: it serves what is above.

@@ -1,6 +1,7 @@
 #include "daemon/model_state.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <mutex>
@@ -419,16 +420,19 @@ void ModelState::Recommend(std::string_view user, std::string_view session, uint
                            uint64_t seed) const {
   thread_local RankInputs in;
   thread_local std::vector<Candidate> ranked;
-  std::shared_lock l(lock_);
+  double waited = 0;
+  std::shared_lock l(lock_, std::defer_lock);
+  LockShared(l, &waited);
   if (Gather(user, session, exclude_seen, &in)) {
     l.unlock();  // the catalog-wide passes read the snapshot
     Blend blend;
     RankSnapshot(in, CandidatesFor(k), &blend, &ranked);
-    l.lock();
+    LockShared(l, &waited);
     Rescore(in, blend, k, &ranked);
   } else {
     RankLocked(in, k, &ranked);
   }
+  if (lock_wait_ != nullptr) lock_wait_->Observe(waited);
   out->clear();
   out->reserve(ranked.size());
   for (const Candidate& c : ranked) out->push_back({items_.Name(c.index), c.score, c.source});
@@ -451,6 +455,13 @@ void ModelState::Recommend(std::string_view user, std::string_view session, uint
     id.propensity = x.propensity;
     out->push_back(std::move(id));
   }
+}
+
+void ModelState::LockShared(std::shared_lock<RwLock>& l, double* waited) {
+  if (l.try_lock()) return;  // free: no clock read
+  const auto t0 = std::chrono::steady_clock::now();
+  l.lock();
+  *waited += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 ExplorationStats ModelState::BanditStats() const {

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -28,6 +29,7 @@
 #include "common/status.h"
 #include "daemon/config.h"
 #include "daemon/exploration.h"
+#include "daemon/metrics.h"
 #include "daemon/recommend_service.h"
 #include "daemon/rw_lock.h"
 #include "daemon/scoring_snapshot.h"
@@ -94,6 +96,10 @@ class ModelState {
   void AppendCheckpoint(state::WriteBatch* batch);
   // Replaces the model with what `store` holds. Before the writer starts.
   Status Restore(const state::StateReader& store);
+  // Where Recommend records how long each request waited for the model lock (seconds, both
+  // acquisitions together; 0 when it was free). Null (the default) records nothing. Before
+  // readers start; `h` outlives the model.
+  void set_lock_wait_histogram(Histogram* h) { lock_wait_ = h; }
 
   // --- readers (any thread; they lock shared) --------------------------------------------------
   // Top-k for `user` (BPR; popularity for an unknown user), seen items excluded on request.
@@ -187,8 +193,12 @@ class ModelState {
   };
   std::vector<PersistedModel> Persisted() const;
 
+  // Takes `l` (shared), adding the time it waited to *waited (not when the lock was free).
+  static void LockShared(std::shared_lock<RwLock>& l, double* waited);
+
   const Config config_;
   mutable RwLock lock_;
+  Histogram* lock_wait_ = nullptr;
   IdMap users_;
   IdMap items_;
   UserHistory history_;

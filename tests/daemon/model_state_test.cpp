@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <mutex>
 #include <thread>
 
@@ -95,6 +96,33 @@ TEST_CASE("ModelState: checkpoints restore the same model, incrementally", "[mod
   live->Recommend("u5", 10, true, &a);
   restored->Recommend("u5", 10, true, &b);
   CHECK(Items(a) == Items(b));
+}
+
+TEST_CASE("ModelState: Recommend records how long it waited for the model lock", "[model_state]") {
+  const Stream s = MakeStream(2000, 5);
+  auto m = Make();
+  ApplyAll(*m, s, 0, s.json.size());
+  Histogram waits(LatencyBucketsSeconds());
+  m->set_lock_wait_histogram(&waits);
+  std::vector<ScoredId> out;
+  m->Recommend("u5", 10, true, &out);  // the lock is free
+  CHECK(waits.count() == 1);
+  CHECK(waits.sum() == 0.0);
+  // A writer holds the lock for 200 ms while a request starts.
+  std::unique_lock writer(m->lock());
+  std::atomic<bool> started{false};
+  std::thread reader([&] {
+    std::vector<ScoredId> r;
+    started = true;
+    m->Recommend("u5", 10, true, &r);
+  });
+  while (!started.load()) std::this_thread::yield();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  writer.unlock();
+  reader.join();
+  CHECK(waits.count() == 2);
+  CHECK(waits.sum() >= 0.1);  // most of the 200 ms, with room for a slow start
+  CHECK(waits.sum() < 10.0);
 }
 
 TEST_CASE("ModelState: a store with corrupt records is refused, never crashes", "[model_state]") {
