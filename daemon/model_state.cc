@@ -247,7 +247,8 @@ void ModelState::AppendCheckpoint(state::WriteBatch* batch) {
   // Model rows: one record per (row, model), keyed RowKey(row, the model's position in
   // Persisted()), written only when that model changed the row. (Sampled negatives dirty
   // item rows of BPR and the session model all over the catalog; one record holding every
-  // model's part rewrote the other models' parts with them, twice the bytes.)
+  // model's part rewrote the other models' parts with them: at 100k items 122 MB a
+  // checkpoint instead of 81.)
   const std::vector<PersistedModel> persisted = Persisted();
   std::vector<uint32_t> users, items;
   std::string key, value;
