@@ -37,7 +37,7 @@ namespace streamrec::daemon {
 // 3: exploration (kBandits, bandit.* in kModel). 4: a kBandits record holds its arm only once a
 // reward has moved it. 5: the reward joiner keeps a record per open entry (bandit.joiner/...)
 // and bandit.joiner holds only its header. 6: a row's parts are records of their own
-// (AppendRowKey: row index + model), written when their model changed the row.
+// (state::AppendRowPartKey: row index + model), written when their model changed the row.
 inline constexpr uint32_t kStateSchemaVersion = 6;
 
 class ModelState;

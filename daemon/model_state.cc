@@ -26,21 +26,6 @@ constexpr std::string_view kEventsApplied = "events_applied";
 // kModel key of the session model's globals (apart from the Recommenders' names).
 std::string SessionModelKey(std::string_view name) { return "session." + std::string(name); }
 
-}  // namespace
-
-void AppendRowKey(uint32_t index, uint8_t part, std::string* out) {
-  state::AppendIndexKey(index, out);
-  out->push_back(static_cast<char>(part));
-}
-
-bool ParseRowKey(std::string_view key, uint32_t* index, uint8_t* part) {
-  if (key.size() != state::kIndexKeyBytes + 1) return false;
-  *part = static_cast<uint8_t>(key.back());
-  return state::ParseIndexKey(key.substr(0, state::kIndexKeyBytes), index);
-}
-
-namespace {
-
 std::string IdKey(char kind, uint32_t index) {
   std::string k(1, kind);
   state::AppendIndexKey(index, &k);
@@ -244,9 +229,9 @@ void ModelState::AppendCheckpoint(state::WriteBatch* batch) {
   users_saved_ = users_.size();
   items_saved_ = items_.size();
 
-  // Model rows: one record per (row, model), keyed RowKey(row, the model's position in
-  // Persisted()), written only when that model changed the row. (Sampled negatives dirty
-  // item rows of BPR and the session model all over the catalog; one record holding every
+  // Model rows: one record per (row, model), keyed state::AppendRowPartKey(row, the model's
+  // position in Persisted()), written only when that model changed the row. (Sampled negatives
+  // dirty item rows of BPR and the session model all over the catalog; one record holding every
   // model's part rewrote the other models' parts with them: at 100k items 122 MB a
   // checkpoint instead of 81.)
   const std::vector<PersistedModel> persisted = Persisted();
@@ -260,7 +245,7 @@ void ModelState::AppendCheckpoint(state::WriteBatch* batch) {
     m->TakeDirty(&users, &items);
     auto put = [&](state::Family family, uint32_t index, auto save) {
       key.clear();
-      AppendRowKey(index, static_cast<uint8_t>(part), &key);
+      state::AppendRowPartKey(index, static_cast<uint8_t>(part), &key);
       value.clear();
       ByteWriter w(&value);
       save(&w);
@@ -344,7 +329,7 @@ Status ModelState::Restore(const state::StateReader& store) {
         family, "", [&, is_user = is_user](std::string_view key, std::string_view value) {
           uint32_t index;
           uint8_t part;
-          if (!ParseRowKey(key, &index, &part))
+          if (!state::ParseRowPartKey(key, &index, &part))
             return fail(Status::Corruption("rows: malformed key"));
           PersistentModel* const m = part < persisted.size() ? persisted[part].model : nullptr;
           if (m == nullptr)

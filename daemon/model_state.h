@@ -59,12 +59,6 @@ struct ServedExplore {
   double propensity = 1.0;
 };
 
-// Key of one model's part of a user or item row (kUsers, kItems): IndexKey(row) followed by
-// one byte, the model's position in the checkpoint's fixed order (ModelState::Persisted()).
-void AppendRowKey(uint32_t index, uint8_t part, std::string* out);
-// False unless `key` has that shape.
-bool ParseRowKey(std::string_view key, uint32_t* index, uint8_t* part);
-
 class ModelState {
  public:
   // InvalidArgument when a model's parameters are invalid.
@@ -185,8 +179,8 @@ class ModelState {
   // The models, in the fixed order their parts are stored.
   std::vector<Recommender*> Models() const { return {mf_.get(), bpr_.get(), pop_.get()}; }
   // Every model a checkpoint stores, in a fixed order (a row record's key names its model by
-  // its position here, AppendRowKey): Models(), then the session model (null when sessions are
-  // off), each with the kModel key of its globals.
+  // its position here, state::AppendRowPartKey): Models(), then the session model (null when
+  // sessions are off), each with the kModel key of its globals.
   struct PersistedModel {
     PersistentModel* model;
     std::string globals_key;

@@ -37,6 +37,17 @@ bool ParseIndexKey(std::string_view key, uint32_t* index) {
   return true;
 }
 
+void AppendRowPartKey(uint32_t index, uint8_t part, std::string* out) {
+  AppendIndexKey(index, out);
+  out->push_back(static_cast<char>(part));
+}
+
+bool ParseRowPartKey(std::string_view key, uint32_t* index, uint8_t* part) {
+  if (key.size() != kIndexKeyBytes + 1) return false;
+  *part = static_cast<uint8_t>(key.back());
+  return ParseIndexKey(key.substr(0, kIndexKeyBytes), index);
+}
+
 std::string PairKey(uint32_t a, uint32_t b) {
   std::string key;
   key.reserve(8);

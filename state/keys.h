@@ -12,7 +12,7 @@
 
 namespace streamrec::state {
 
-// ---- Dense-index keys (kUsers, kItems, kHistories, kBandits rows) ----
+// ---- Dense-index keys (kHistories, kBandits rows; kUsers and kItems with a part byte) ----
 
 inline constexpr size_t kIndexKeyBytes = 4;
 
@@ -22,6 +22,13 @@ std::string IndexKey(uint32_t index);
 void AppendIndexKey(uint32_t index, std::string* out);
 // False unless `key` is exactly kIndexKeyBytes long.
 bool ParseIndexKey(std::string_view key, uint32_t* index);
+
+// Key of one part of a user or item row (kUsers, kItems): IndexKey(index) then one byte, the
+// part (the daemon stores each model's part of a row as its own record). Sorts by index, then
+// part.
+void AppendRowPartKey(uint32_t index, uint8_t part, std::string* out);
+// False unless `key` is exactly kIndexKeyBytes + 1 long.
+bool ParseRowPartKey(std::string_view key, uint32_t* index, uint8_t* part);
 
 // 8-byte key of an (a, b) pair, e.g. (user, item) for one history entry: sorts by a, then by
 // b, so ForEach with prefix IndexKey(a) visits every b of one a in numeric order.

@@ -37,8 +37,8 @@ class WriteBatch;
 enum class Family : uint8_t {
   kMeta = 0,   // store metadata: schema version, config fingerprint (keys.h meta::).
   kIds,        // id maps (external string id <-> dense index).
-  kUsers,      // user embedding rows: a record per (user index, model), IndexKey + a byte.
-  kItems,      // item embedding rows: a record per (item index, model), IndexKey + a byte.
+  kUsers,      // user embedding rows: a record per (user index, part), RowPartKey.
+  kItems,      // item embedding rows: a record per (item index, part), RowPartKey.
   kHistories,  // per-user seen items.
   kModel,      // whole-model blobs: popularity, global statistics.
   kBandits,    // exploration posteriors.

@@ -143,19 +143,18 @@ TEST_CASE("ModelState: a store with corrupt records is refused, never crashes", 
     std::string session;  // a session record: time, length, items
     ByteWriter sw(&session);
     sw.PutI64(1700000000);
+    auto row_key = [&](uint32_t part) {
+      std::string key;
+      state::AppendRowPartKey(rng.Uniform(150), static_cast<uint8_t>(part), &key);
+      return key;
+    };
     switch (trial % 10) {
-      case 0: {  // one model's part of a user row (parts: mf, bpr, pop, session model)
-        std::string key;
-        AppendRowKey(rng.Uniform(150), static_cast<uint8_t>(rng.Uniform(2)), &key);
-        bad.Put(state::Family::kUsers, key, garbage + "\x01");
+      case 0:  // one model's part of a user row (parts: mf, bpr, pop, session model)
+        bad.Put(state::Family::kUsers, row_key(rng.Uniform(2)), garbage + "\x01");
         break;
-      }
-      case 1: {  // an item row's, or a part of no model
-        std::string key;
-        AppendRowKey(rng.Uniform(150), static_cast<uint8_t>(rng.Uniform(2) ? 1 : 9), &key);
-        bad.Put(state::Family::kItems, key, garbage + "\x01");
+      case 1:  // an item row's, or a part of no model
+        bad.Put(state::Family::kItems, row_key(rng.Uniform(2) ? 1 : 9), garbage + "\x01");
         break;
-      }
       case 2:
         bad.Put(state::Family::kHistories, state::IndexKey(rng.Uniform(150)), garbage + "\xff");
         break;

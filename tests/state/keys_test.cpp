@@ -39,6 +39,25 @@ TEST_CASE("state: PairKey sorts by first then second under the prefix IndexKey(f
   CHECK_FALSE(ParsePairKey(IndexKey(1), &a, &b));
 }
 
+TEST_CASE("state: a row part key round-trips, sorts by index then part, refuses other shapes",
+          "[state][keys]") {
+  std::string a, b, c;
+  AppendRowPartKey(1, 200, &a);
+  AppendRowPartKey(2, 0, &b);
+  AppendRowPartKey(2, 1, &c);
+  CHECK(a < b);
+  CHECK(b < c);
+  CHECK(c.starts_with(IndexKey(2)));
+  uint32_t index = 0;
+  uint8_t part = 0;
+  REQUIRE(ParseRowPartKey(a, &index, &part));
+  CHECK(index == 1);
+  CHECK(part == 200);
+  for (const std::string& bad : {IndexKey(7), PairKey(1, 2), std::string(), std::string("x")}) {
+    CHECK_FALSE(ParseRowPartKey(bad, &index, &part));
+  }
+}
+
 TEST_CASE("state: U64Key round-trips and sorts numerically", "[state][keys]") {
   CHECK(U64Key(0xffffffffULL) < U64Key(0x100000000ULL));
   uint64_t v = 0;
