@@ -126,9 +126,9 @@ BENCHMARK(BM_TopK)
     ->Args({1'000'000, 64})
     ->Unit(benchmark::kMicrosecond);
 
-// The same on a bfloat16 copy of the item table (ScoreTable, what /v1/recommend scores), with
+// The same on an int8 copy of the item table (ScoreTable, what /v1/recommend scores), with
 // the exact rescoring of the 2k+32 best candidates that the daemon's read path does.
-void BM_TopKBf16(benchmark::State& state) {
+void BM_TopKI8(benchmark::State& state) {
   TopKSetup m(state);
   const uint32_t items = m.items;
   const BPR& bpr = m.bpr;
@@ -151,7 +151,7 @@ void BM_TopKBf16(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * items);
 }
-BENCHMARK(BM_TopKBf16)
+BENCHMARK(BM_TopKI8)
     ->Args({20'000, 64})
     ->Args({100'000, 64})
     ->Args({1'000'000, 64})

@@ -130,9 +130,9 @@ struct Config {
   // Events applied per hold of the model's write lock: bounds how long a reader waits for the
   // writer (4 events are ~20 us of writer work; readers pass a writer that waits, rw_lock.h).
   uint32_t apply_batch = 4;
-  // Score /v1/recommend's catalog-wide passes on a bfloat16 snapshot of the item tables,
-  // outside the model lock, then rescore the best candidates exactly (daemon/scoring_snapshot.h;
-  // costs two half-size copies of BPR's and the session head's item tables). false: every
+  // Score /v1/recommend's catalog-wide passes on an int8 snapshot of the item tables, outside
+  // the model lock, then rescore the best candidates exactly (daemon/scoring_snapshot.h; costs
+  // two quarter-size copies of BPR's and the session head's item tables). false: every
   // request scores the live float tables under the shared lock.
   bool scoring_snapshot = true;
   // Validation limits of incoming events.

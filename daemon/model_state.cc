@@ -380,9 +380,10 @@ struct ModelState::RankInputs {
 };
 
 namespace {
-// Candidates taken from the approximate (bfloat16) scores before the exact rescoring keeps k:
-// the margin absorbs the rounding (< 0.4% per element), under which a top-k item would have to
-// fall below twice as many others to be lost.
+// Candidates taken from the approximate (int8) scores before the exact rescoring keeps k: the
+// margin absorbs the quantization (each element within max|row| / 254; a score's error is well
+// under 1% of the spread of scores), under which a top-k item would have to fall below twice as
+// many others to be lost.
 size_t CandidatesFor(uint32_t k) { return 2 * static_cast<size_t>(k) + 32; }
 
 std::vector<float>& LongTermScratch(size_t n) {

@@ -1,5 +1,5 @@
 // ScoringSnapshot: what /v1/recommend scores every item against without the model lock:
-// bfloat16 copies (ScoreTable) of BPR's item table and of the session head's, kept in two sides
+// int8 copies (ScoreTable) of BPR's item table and of the session head's, kept in two sides
 // (LeftRight). HTTP threads score the active side while the consumer thread brings the other up
 // to date and flips it, so the catalog-wide passes — nearly all of a request's time — never wait
 // for the writer, and the writer never waits for them (only, rarely, for a reader still on the
@@ -7,7 +7,7 @@
 //
 // Freshness: the consumer publishes every 250 ms while events flow and at once when it goes
 // idle (EventApplier::Publish), and counts an event as applied only once it is published.
-// Scores read from a side are approximate (bfloat16); the read path rescores its best
+// Scores read from a side are approximate (int8); the read path rescores its best
 // candidates exactly from the live model (ModelState::Recommend).
 #pragma once
 

@@ -1,5 +1,8 @@
 #include "models/kernels.h"
 
+#include <algorithm>
+#include <cmath>
+
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -33,19 +36,17 @@ void ScoreRowsGeneric(const float* __restrict rows, uint32_t stride, uint32_t be
   }
 }
 
-void ScoreRowsBf16Generic(const uint16_t* __restrict rows, uint32_t stride, uint32_t begin,
-                          uint32_t n_rows, const float* __restrict q, const float* __restrict bias,
-                          float* __restrict out) {
+// Portable int8: the integer dot product of each row with q (exact), then one multiply-add.
+void ScoreRowsI8Generic(const int8_t* __restrict rows, uint32_t stride, uint32_t begin,
+                        uint32_t n_rows, const int16_t* __restrict q, float q_scale,
+                        const float* __restrict scale, const float* __restrict bias,
+                        float* __restrict out) {
   for (uint32_t r = begin; r < n_rows; ++r) {
-    const uint16_t* row = rows + static_cast<size_t>(r) * stride;
-    float s = 0.0f;
+    const int8_t* row = rows + static_cast<size_t>(r) * stride;
+    int32_t s = 0;
 #pragma omp simd reduction(+ : s)
-    for (uint32_t k = 0; k < stride; ++k) s += FromBf16(row[k]) * q[k];
-    out[r] = s;
-  }
-  if (bias != nullptr) {
-#pragma omp simd
-    for (uint32_t r = begin; r < n_rows; ++r) out[r] += bias[r];
+    for (uint32_t k = 0; k < stride; ++k) s += int32_t{row[k]} * int32_t{q[k]};
+    out[r] = bias[r] + scale[r] * q_scale * static_cast<float>(s);
   }
 }
 
@@ -82,11 +83,11 @@ inline __m512 Transpose16Sum(const __m512* a) {
 
 // The blocked loop of every AVX-512 kernel below: 16 rows a step, one accumulator per row
 // from row_dot(row) (the row's products, 16 lanes still to be summed), then one transposed
-// reduction and one 16-wide store with the bias. The next rows' lines are prefetched. Returns
-// the rows done (a multiple of 16).
-template <typename T, typename RowDot>
+// reduction, finish(r0, sums) (the 16 rows' dot products from r0 on, to scores) and one 16-wide
+// store. The next rows' lines are prefetched. Returns the rows done (a multiple of 16).
+template <typename T, typename RowDot, typename Finish>
 uint32_t ScoreBlocks16(const T* __restrict rows, uint32_t stride, uint32_t n_rows,
-                       const float* __restrict bias, float* __restrict out, RowDot row_dot) {
+                       float* __restrict out, RowDot row_dot, Finish finish) {
   const uint32_t full = n_rows & ~15u;
   const size_t row_bytes = static_cast<size_t>(stride) * sizeof(T);
   __m512 acc[16];
@@ -100,9 +101,7 @@ uint32_t ScoreBlocks16(const T* __restrict rows, uint32_t stride, uint32_t n_row
       }
       acc[i] = row_dot(row);
     }
-    __m512 sums = Transpose16Sum(acc);
-    if (bias != nullptr) sums = _mm512_add_ps(sums, _mm512_loadu_ps(bias + r0));
-    _mm512_storeu_ps(out + r0, sums);
+    _mm512_storeu_ps(out + r0, finish(r0, Transpose16Sum(acc)));
   }
   return full;
 }
@@ -115,11 +114,16 @@ uint32_t ScoreRowsFma(const T* __restrict rows, uint32_t stride, uint32_t n_rows
   const uint32_t chunks = stride / kLanes;
   __m512 qv[kMaxChunks];
   for (uint32_t c = 0; c < chunks; ++c) qv[c] = _mm512_loadu_ps(q + c * kLanes);
-  return ScoreBlocks16(rows, stride, n_rows, bias, out, [&](const T* row) {
-    __m512 s = _mm512_mul_ps(load(row), qv[0]);
-    for (uint32_t c = 1; c < chunks; ++c) s = _mm512_fmadd_ps(load(row + c * kLanes), qv[c], s);
-    return s;
-  });
+  return ScoreBlocks16(
+      rows, stride, n_rows, out,
+      [&](const T* row) {
+        __m512 s = _mm512_mul_ps(load(row), qv[0]);
+        for (uint32_t c = 1; c < chunks; ++c) s = _mm512_fmadd_ps(load(row + c * kLanes), qv[c], s);
+        return s;
+      },
+      [&](uint32_t r0, __m512 sums) {
+        return bias != nullptr ? _mm512_add_ps(sums, _mm512_loadu_ps(bias + r0)) : sums;
+      });
 }
 
 uint32_t ScoreRowsAvx512(const float* __restrict rows, uint32_t stride, uint32_t n_rows,
@@ -129,64 +133,39 @@ uint32_t ScoreRowsAvx512(const float* __restrict rows, uint32_t stride, uint32_t
                       [](const float* p) { return _mm512_load_ps(p); });
 }
 
-// Bfloat16 rows: each 16 values widened to floats (a zero extension and a shift) before the FMA.
-uint32_t ScoreRowsBf16Avx512(const uint16_t* __restrict rows, uint32_t stride, uint32_t n_rows,
-                             const float* __restrict q, const float* __restrict bias,
-                             float* __restrict out) {
-  return ScoreRowsFma(rows, stride, n_rows, q, bias, out, [](const uint16_t* p) {
-    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-  });
-}
-
-#if defined(__AVX512BF16__)
-// With AVX512-BF16: vdpbf16ps multiplies pairs of bfloat16 and sums them into 16 float lanes.
-// The query is split into two bfloat16 parts, q = hi + lo (16 bits of mantissa together), so
-// only the rows' rounding remains: unbiased, where rounding q alone shifted every score alike
-// and with them the blend's z-statistics. 4 instructions a 64-dim row instead of 4 loads,
-// widenings and FMAs per 16 values. Needs stride % 32 == 0.
-uint32_t ScoreRowsBf16Dot(const uint16_t* __restrict rows, uint32_t stride, uint32_t n_rows,
-                          const float* __restrict q, const float* __restrict bias,
-                          float* __restrict out) {
-  const uint32_t chunks = stride / (2 * kLanes);
-  __m512bh hi[kMaxChunks / 2], lo[kMaxChunks / 2];
-  for (uint32_t c = 0; c < chunks; ++c) {
-    const __m512 a = _mm512_loadu_ps(q + 2 * c * kLanes);
-    const __m512 b = _mm512_loadu_ps(q + 2 * c * kLanes + kLanes);
-    hi[c] = _mm512_cvtne2ps_pbh(b, a);  // a in the low half: values in memory order
-    // The widened hi parts, exactly: each bfloat16 is the top half of a float.
-    const __m512i h = (__m512i)hi[c];
-    const __m512 ha = _mm512_castsi512_ps(
-        _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(h)), 16));
-    const __m512 hb = _mm512_castsi512_ps(
-        _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(h, 1)), 16));
-    lo[c] = _mm512_cvtne2ps_pbh(_mm512_sub_ps(b, hb), _mm512_sub_ps(a, ha));
-  }
-  return ScoreBlocks16(rows, stride, n_rows, bias, out, [&](const uint16_t* row) {
-    __m512 s = _mm512_setzero_ps();
-    for (uint32_t c = 0; c < chunks; ++c) {
-      const auto v = (__m512bh)_mm512_loadu_si512(row + 2 * c * kLanes);
-      s = _mm512_dpbf16_ps(_mm512_dpbf16_ps(s, v, hi[c]), v, lo[c]);
-    }
-    return s;
-  });
+#if defined(__AVX512BW__)
+// Int8 rows, int16 q: each 32 values of a row widened to int16 (vpmovsxbw), multiplied by q's
+// and summed in pairs into 16 int32 lanes (vpdpwssd with AVX512-VNNI, else vpmaddwd + vpaddd):
+// exact integer products, 2 widenings and 2 multiply-adds a 64-dim row (one cache line).
+uint32_t ScoreRowsI8Avx512(const int8_t* __restrict rows, uint32_t stride, uint32_t n_rows,
+                           const int16_t* __restrict q, float q_scale,
+                           const float* __restrict scale, const float* __restrict bias,
+                           float* __restrict out) {
+  const uint32_t chunks = stride / 32;
+  __m512i qv[kMaxChunks];
+  for (uint32_t c = 0; c < chunks; ++c) qv[c] = _mm512_loadu_si512(q + c * 32);
+  const __m512 qs = _mm512_set1_ps(q_scale);
+  return ScoreBlocks16(
+      rows, stride, n_rows, out,
+      [&](const int8_t* row) {
+        __m512i s = _mm512_setzero_si512();
+        for (uint32_t c = 0; c < chunks; ++c) {
+          const __m512i v = _mm512_cvtepi8_epi16(
+              _mm256_load_si256(reinterpret_cast<const __m256i*>(row + c * 32)));
+#if defined(__AVX512VNNI__)
+          s = _mm512_dpwssd_epi32(s, v, qv[c]);
+#else
+          s = _mm512_add_epi32(s, _mm512_madd_epi16(v, qv[c]));
+#endif
+        }
+        return _mm512_cvtepi32_ps(s);  // exact up to 2^24 (a stride of 64); then ~1e-7
+      },
+      [&](uint32_t r0, __m512 sums) {
+        const __m512 f = _mm512_mul_ps(_mm512_loadu_ps(scale + r0), qs);
+        return _mm512_fmadd_ps(sums, f, _mm512_loadu_ps(bias + r0));
+      });
 }
 #endif
-
-// ToBf16 on 16 lanes at a time: round to nearest even in 32-bit lanes, then narrow to 16 bits.
-// Returns the values done (a multiple of 16).
-uint32_t ToBf16RowAvx512(const float* __restrict in, uint32_t n, uint16_t* __restrict out) {
-  const __m512i one = _mm512_set1_epi32(1), half = _mm512_set1_epi32(0x7FFF);
-  uint32_t k = 0;
-  for (; k + kLanes <= n; k += kLanes) {
-    __m512i u = _mm512_castps_si512(_mm512_loadu_ps(in + k));
-    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), one);
-    u = _mm512_add_epi32(u, _mm512_add_epi32(half, lsb));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + k),
-                        _mm512_cvtepi32_epi16(_mm512_srli_epi32(u, 16)));
-  }
-  return k;
-}
 #pragma GCC diagnostic pop
 #endif
 
@@ -205,28 +184,45 @@ void ScoreRows(const float* __restrict rows, uint32_t stride, uint32_t n_rows,
   ScoreRowsGeneric(rows, stride, done, n_rows, q, bias, out);
 }
 
-void ToBf16Row(const float* __restrict in, uint32_t n, uint16_t* __restrict out) {
-  uint32_t k = 0;
-#if defined(__AVX512F__)
-  k = ToBf16RowAvx512(in, n, out);
-#endif
-  for (; k < n; ++k) out[k] = ToBf16(in[k]);
+float QuantizeI8(const float* __restrict in, uint32_t n, int8_t* __restrict out) {
+  float m = 0.0f;
+#pragma omp simd reduction(max : m)
+  for (uint32_t k = 0; k < n; ++k) m = std::max(m, std::fabs(in[k]));
+  const float inv = m > 0.0f ? 127.0f / m : 0.0f;
+#pragma omp simd
+  for (uint32_t k = 0; k < n; ++k) {
+    const float x = std::clamp(in[k] * inv, -127.0f, 127.0f);
+    out[k] = static_cast<int8_t>(x + (x < 0.0f ? -0.5f : 0.5f));  // to nearest, ties away
+  }
+  return m / 127.0f;
 }
 
-void ScoreRowsBf16(const uint16_t* __restrict rows, uint32_t stride, uint32_t n_rows,
-                   const float* __restrict q, const float* __restrict bias, float* __restrict out) {
+float QuantizeI16(const float* __restrict in, uint32_t n, int16_t* __restrict out) {
+  float m = 0.0f;
+#pragma omp simd reduction(max : m)
+  for (uint32_t k = 0; k < n; ++k) m = std::max(m, std::fabs(in[k]));
+  const float inv = m > 0.0f ? 32767.0f / m : 0.0f;
+#pragma omp simd
+  for (uint32_t k = 0; k < n; ++k) {
+    const float x = std::clamp(in[k] * inv, -32767.0f, 32767.0f);
+    out[k] = static_cast<int16_t>(x + (x < 0.0f ? -0.5f : 0.5f));
+  }
+  return m / 32767.0f;
+}
+
+void ScoreRowsI8(const int8_t* __restrict rows, uint32_t stride, uint32_t n_rows,
+                 const int16_t* __restrict q, float q_scale, const float* __restrict scale,
+                 const float* __restrict bias, float* __restrict out) {
   uint32_t done = 0;
-#if defined(__AVX512BF16__)
-  if (stride % (2 * kLanes) == 0 && stride / kLanes <= kMaxChunks) {
-    done = ScoreRowsBf16Dot(rows, stride, n_rows, q, bias, out);
+#if defined(__AVX512BW__)
+  // Rows must be 32-byte aligned (a 64-byte aligned table of whole lines) and at most
+  // kMaxChunks chunks of 32 values.
+  if (stride % kI8Lanes == 0 && stride / 32 <= kMaxChunks &&
+      reinterpret_cast<uintptr_t>(rows) % 64 == 0) {
+    done = ScoreRowsI8Avx512(rows, stride, n_rows, q, q_scale, scale, bias, out);
   }
 #endif
-#if defined(__AVX512F__)
-  if (done == 0 && stride % kLanes == 0 && stride / kLanes <= kMaxChunks) {
-    done = ScoreRowsBf16Avx512(rows, stride, n_rows, q, bias, out);
-  }
-#endif
-  ScoreRowsBf16Generic(rows, stride, done, n_rows, q, bias, out);
+  ScoreRowsI8Generic(rows, stride, done, n_rows, q, q_scale, scale, bias, out);
 }
 
 }  // namespace streamrec

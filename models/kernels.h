@@ -24,28 +24,20 @@ inline float Dot(const float* __restrict a, const float* __restrict b, uint32_t 
 void ScoreRows(const float* __restrict rows, uint32_t stride, uint32_t n_rows,
                const float* __restrict q, const float* __restrict bias, float* __restrict out);
 
-// bfloat16: the upper 16 bits of a float. Conversion rounds to nearest even (no NaNs here).
-inline uint16_t ToBf16(float x) {
-  uint32_t u;
-  __builtin_memcpy(&u, &x, sizeof(u));
-  u += 0x7FFFu + ((u >> 16) & 1u);
-  return static_cast<uint16_t>(u >> 16);
-}
-inline float FromBf16(uint16_t b) {
-  const uint32_t u = static_cast<uint32_t>(b) << 16;
-  float f;
-  __builtin_memcpy(&f, &u, sizeof(f));
-  return f;
-}
+// Int8 values per 64-byte cache line; int8 table rows are padded to a multiple of this.
+inline constexpr uint32_t kI8Lanes = 64;
 
-// out[k] = ToBf16(in[k]) for k < n, vectorized.
-void ToBf16Row(const float* __restrict in, uint32_t n, uint16_t* __restrict out);
+// Symmetric quantization: out[k] = round(in[k] / scale) for k < n, scale = max|in| / 127
+// (int8) or / 32767 (int16), returned (0 for an all-zero input, whose values are all 0).
+float QuantizeI8(const float* __restrict in, uint32_t n, int8_t* __restrict out);
+float QuantizeI16(const float* __restrict in, uint32_t n, int16_t* __restrict out);
 
-// The same as ScoreRows over rows of bfloat16 values (the upper 16 bits of a float), stride a
-// multiple of kLanes, q of `stride` floats: half the bytes a pass (ScoreTable). Where the CPU
-// has AVX512-BF16 and stride is a multiple of 2 * kLanes, q is rounded to bfloat16 too and each
-// pair of values is one dot-product lane (vdpbf16ps): approximate scores, for candidates.
-void ScoreRowsBf16(const uint16_t* __restrict rows, uint32_t stride, uint32_t n_rows,
-                   const float* __restrict q, const float* __restrict bias, float* __restrict out);
+// out[r] = bias[r] + scale[r] * q_scale * (rows[r]·q) for r in [0, n_rows): int8 rows (each
+// the quantized row r / scale[r]) against an int16 query (q / q_scale), an exact integer dot
+// product. stride (values between row starts, zero padded) is a multiple of kI8Lanes and rows
+// 64-byte aligned for the vector path (ScoreTable). A quarter of the bytes of ScoreRows a pass.
+void ScoreRowsI8(const int8_t* __restrict rows, uint32_t stride, uint32_t n_rows,
+                 const int16_t* __restrict q, float q_scale, const float* __restrict scale,
+                 const float* __restrict bias, float* __restrict out);
 
 }  // namespace streamrec

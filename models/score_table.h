@@ -1,13 +1,14 @@
 // ScoreTable: a read-optimized copy of an item table for "score every item" queries, whose
-// score is bias_j + row_j · q. Rows are kept in bfloat16 (the upper half of a float: 8 bits of
-// mantissa, a relative error below 0.4% per element), so a pass over the catalog reads half the
-// bytes of the float table; the pass is memory-bound, so it runs about twice as fast. Its scores
-// are approximate: callers take the best candidates with a margin and rescore those exactly from
-// the float rows (the daemon's read path does).
+// score is bias_j + row_j · q. Rows are kept in int8 with a scale per row (symmetric: the row's
+// largest magnitude maps to 127), and q is quantized to int16 per query, so a pass over the
+// catalog reads a quarter of the bytes of the float table (64 bytes a 64-dim row). The pass is
+// memory-bound, and on a loaded machine more so. Its scores are approximate: each element is
+// within half a step (max|row| / 254) of its value, so a score is off by well under 1% of the
+// spread of scores over the catalog; callers take the best candidates with a margin and
+// rescore those exactly from the float rows (the daemon's read path does).
 //
-// Rows are padded to 2 * kLanes values (zeros): whole 64-byte lines of bfloat16. A bias of
-// kExcludedScore (-inf) makes a row score kExcludedScore: how a model's unscoreable items are
-// copied.
+// Rows are padded with zeros to whole 64-byte lines. A bias of kExcludedScore (-inf) makes a
+// row score kExcludedScore: how a model's unscoreable items are copied.
 //
 // Thread safety: not thread-safe; const methods may run concurrently with each other.
 #pragma once
@@ -30,7 +31,7 @@ class ScoreTable {
   uint32_t rows() const { return rows_; }
   // Makes rows [0, n) exist (new ones zero with bias kExcludedScore until Set).
   void Resize(uint32_t n);
-  // Row r becomes `row` (dim floats) rounded to bfloat16, with `bias`. REQUIRES: r < rows().
+  // Row r becomes `row` (dim floats) quantized to int8, with `bias`. REQUIRES: r < rows().
   void Set(uint32_t r, const float* row, float bias);
   // out[r] = bias_r + row_r · q for r < min(rows(), out.size()), kExcludedScore beyond.
   // `q` holds dim() floats (what follows is not read).
@@ -38,9 +39,10 @@ class ScoreTable {
 
  private:
   uint32_t dim_ = 0;
-  uint32_t stride_ = 0;  // bfloat16 values between row starts
+  uint32_t stride_ = 0;  // int8 values between row starts
   uint32_t rows_ = 0;
-  std::vector<uint16_t, HugeAllocator<uint16_t>> data_;  // huge pages when large
+  std::vector<int8_t, HugeAllocator<int8_t>> data_;  // huge pages when large
+  std::vector<float> scale_;                         // row r's values are data_[r] * scale_[r]
   std::vector<float> bias_;
 };
 

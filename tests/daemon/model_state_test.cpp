@@ -243,7 +243,7 @@ TEST_CASE("ModelState: forget_user erases the user and survives a checkpoint", "
   CHECK(rec[0].source == "popular");
 }
 
-TEST_CASE("ModelState: scoring the bfloat16 snapshot ranks as exact scoring under the lock does",
+TEST_CASE("ModelState: scoring the int8 snapshot ranks as exact scoring under the lock does",
           "[model_state]") {
   Stream s = MakeStream(20000, 9);
   for (size_t i = 0; i < s.json.size(); i += 3) {  // explicit sessions for a third of the events

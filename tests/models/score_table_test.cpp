@@ -1,38 +1,71 @@
 #include "models/score_table.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <vector>
 
+#include "common/huge_alloc.h"
 #include "common/topk.h"
 #include "models/dirty_set.h"
 #include "models/kernels.h"
 
 namespace streamrec {
 
-TEST_CASE("bfloat16 keeps 8 bits of mantissa and rounds to nearest even", "[score_table]") {
-  CHECK(FromBf16(ToBf16(1.0f)) == 1.0f);
-  CHECK(FromBf16(ToBf16(-2.5f)) == -2.5f);
-  CHECK(FromBf16(ToBf16(0.0f)) == 0.0f);
-  // 1 + 2^-8 lies halfway between 1 and 1 + 2^-7: ties go to the even mantissa (1).
-  CHECK(FromBf16(ToBf16(1.0f + 1.0f / 256)) == 1.0f);
-  CHECK(FromBf16(ToBf16(1.0f + 3.0f / 256)) == 1.0f + 4.0f / 256);
-  for (float x : {0.1f, -3.14159f, 1e-3f, 123.456f}) {
-    CHECK(std::fabs(FromBf16(ToBf16(x)) - x) <= std::fabs(x) / 256);
+TEST_CASE("QuantizeI8/I16: the largest magnitude maps to the top value, others to the nearest step",
+          "[score_table]") {
+  const float in[5] = {0.5f, -1.0f, 0.25f, 0.0f, 0.74f};
+  int8_t q8[5];
+  const float s8 = QuantizeI8(in, 5, q8);
+  CHECK(s8 == Approx(1.0f / 127));
+  CHECK(q8[1] == -127);
+  CHECK(q8[0] == 64);  // 63.5 rounds away from zero
+  CHECK(q8[3] == 0);
+  for (int k = 0; k < 5; ++k) CHECK(std::fabs(q8[k] * s8 - in[k]) <= s8 / 2 + 1e-7f);
+  int16_t q16[5];
+  const float s16 = QuantizeI16(in, 5, q16);
+  CHECK(q16[1] == -32767);
+  for (int k = 0; k < 5; ++k) CHECK(std::fabs(q16[k] * s16 - in[k]) <= s16 / 2 + 1e-7f);
+  const float zero[3] = {0.0f, 0.0f, 0.0f};
+  CHECK(QuantizeI8(zero, 3, q8) == 0.0f);
+  CHECK((q8[0] == 0 && q8[1] == 0 && q8[2] == 0));
+}
+
+TEST_CASE("ScoreRowsI8 computes the exact integer dot product, in the vector body and the tail",
+          "[score_table]") {
+  // 64-byte aligned rows of stride 64 and 128 (one and two lines), row counts around the
+  // 16-row blocks of the vector path; values at the extremes (|127 * 32767| products).
+  for (uint32_t stride : {64u, 128u}) {
+    for (uint32_t rows : {3u, 16u, 45u}) {
+      std::vector<int8_t, HugeAllocator<int8_t>> data(static_cast<size_t>(rows) * stride);
+      std::vector<int16_t> q(stride);
+      std::vector<float> scale(rows), bias(rows), out(rows);
+      for (size_t i = 0; i < data.size(); ++i) {
+        data[i] = static_cast<int8_t>(i % 7 == 0 ? (i % 2 ? 127 : -127) : int(i * 37 % 255) - 127);
+      }
+      for (uint32_t k = 0; k < stride; ++k)
+        q[k] = static_cast<int16_t>(k % 5 == 0 ? 32767 : int(k * 4099 % 65535) - 32767);
+      for (uint32_t r = 0; r < rows; ++r) {
+        scale[r] = 0.5f + static_cast<float>(r % 3);
+        bias[r] = static_cast<float>(r) - 10.0f;
+      }
+      ScoreRowsI8(data.data(), stride, rows, q.data(), 1e-6f, scale.data(), bias.data(),
+                  out.data());
+      for (uint32_t r = 0; r < rows; ++r) {
+        int64_t dot = 0;
+        for (uint32_t k = 0; k < stride; ++k) dot += int64_t{data[size_t{r} * stride + k]} * q[k];
+        const double want = bias[r] + double{scale[r]} * 1e-6 * static_cast<double>(dot);
+        INFO("stride " << stride << " rows " << rows << " row " << r);
+        CHECK(out[r] == Approx(want).epsilon(1e-5).margin(1e-4));
+      }
+    }
   }
 }
 
-TEST_CASE("ToBf16Row converts as ToBf16 does, in the vector body and the tail", "[score_table]") {
-  EmbeddingTable t(37, 3.0f, 2);
-  t.EnsureRows(1);
-  std::vector<uint16_t> out(37);
-  ToBf16Row(t.Row(0), 37, out.data());
-  for (uint32_t k = 0; k < 37; ++k) CHECK(out[k] == ToBf16(t.Row(0)[k]));
-}
-
-TEST_CASE("ScoreTable scores bias + row . q within bfloat16 rounding", "[score_table]") {
-  // Dims of 1, 2 and 4 chunks; row counts with a tail after the 16-row blocks of the vector path.
-  for (uint32_t dim : {7u, 24u, 64u}) {
+TEST_CASE("ScoreTable scores bias + row . q within the quantization steps", "[score_table]") {
+  // Dims within one line and across two; row counts with a tail after the 16-row blocks of the
+  // vector path.
+  for (uint32_t dim : {7u, 24u, 64u, 100u}) {
     for (uint32_t rows : {5u, 37u, 200u}) {
       EmbeddingTable t(dim, 1.0f, 11 + dim);
       t.EnsureRows(rows);
@@ -40,16 +73,23 @@ TEST_CASE("ScoreTable scores bias + row . q within bfloat16 rounding", "[score_t
       s.Resize(rows);
       for (uint32_t r = 0; r < rows; ++r) s.Set(r, t.Row(r), static_cast<float>(r) * 0.5f);
       std::vector<float> q(t.stride(), 0.0f), out(rows + 3);
-      for (uint32_t k = 0; k < dim; ++k) q[k] = 0.1f * static_cast<float>(k) - 1.0f;
+      float q_max = 0.0f;
+      for (uint32_t k = 0; k < dim; ++k) {
+        q[k] = 0.1f * static_cast<float>(k) - 1.0f;
+        q_max = std::max(q_max, std::fabs(q[k]));
+      }
       s.ScoreAll(q.data(), out);
       for (uint32_t r = 0; r < rows; ++r) {
         INFO("dim " << dim << " rows " << rows << " row " << r);
-        double exact = r * 0.5, bound = 0.0;
+        double exact = r * 0.5, bound = 0.0, row_max = 0.0;
+        for (uint32_t k = 0; k < dim; ++k)
+          row_max = std::max(row_max, std::fabs(double{t.Row(r)[k]}));
+        // Each product is off by at most |q_k| half a row step plus |row_k| half a query step.
         for (uint32_t k = 0; k < dim; ++k) {
           exact += static_cast<double>(t.Row(r)[k]) * q[k];
-          bound += std::fabs(static_cast<double>(t.Row(r)[k]) * q[k]) / 256;
+          bound += std::fabs(q[k]) * row_max / 254 + std::fabs(t.Row(r)[k]) * q_max / 65534;
         }
-        CHECK(std::fabs(out[r] - exact) <= bound + 1e-4);
+        CHECK(std::fabs(out[r] - exact) <= bound * 1.01 + 1e-4);
       }
       for (uint32_t r = rows; r < rows + 3; ++r) CHECK(out[r] == kExcludedScore);
     }
