@@ -52,9 +52,11 @@ void ScoreRowsI8Generic(const int8_t* __restrict rows, uint32_t stride, uint32_t
 
 #if defined(__AVX512F__)
 // GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics (their masked
-// builtins take an _mm512_undefined_ps() operand); not about this code.
+// builtins take an _mm512_undefined_ps() operand, and _mm512_reduce_max_ps an uninitialized
+// one of its own); not about this code.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 constexpr uint32_t kMaxChunks = 16;  // q held in registers: strides up to 256 floats
 
 // Adds the 16 lanes of each of a[0..15] and returns the 16 sums, lane r = sum of a[r]: a
@@ -166,6 +168,26 @@ uint32_t ScoreRowsI8Avx512(const int8_t* __restrict rows, uint32_t stride, uint3
       });
 }
 #endif
+
+// QuantizeI8 on 16 values at a time: the largest magnitude, then each value scaled, rounded to
+// nearest (even) and narrowed with saturation. Returns the scale; *done = the values quantized
+// (a multiple of 16), the rest are the caller's.
+inline float QuantizeI8Avx512(const float* __restrict in, uint32_t n, int8_t* __restrict out,
+                              uint32_t* done) {
+  const uint32_t full = n & ~15u;
+  __m512 m = _mm512_setzero_ps();
+  for (uint32_t k = 0; k < full; k += kLanes)
+    m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(in + k)));
+  float mx = _mm512_reduce_max_ps(m);
+  for (uint32_t k = full; k < n; ++k) mx = std::max(mx, std::fabs(in[k]));
+  const __m512 inv = _mm512_set1_ps(mx > 0.0f ? 127.0f / mx : 0.0f);
+  for (uint32_t k = 0; k < full; k += kLanes) {
+    const __m512i v = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(in + k), inv));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + k), _mm512_cvtsepi32_epi8(v));
+  }
+  *done = full;
+  return mx;
+}
 #pragma GCC diagnostic pop
 #endif
 
@@ -185,14 +207,17 @@ void ScoreRows(const float* __restrict rows, uint32_t stride, uint32_t n_rows,
 }
 
 float QuantizeI8(const float* __restrict in, uint32_t n, int8_t* __restrict out) {
+  uint32_t k = 0;
   float m = 0.0f;
+#if defined(__AVX512F__)
+  m = QuantizeI8Avx512(in, n, out, &k);  // the daemon's Publish quantizes every changed row
+#else
 #pragma omp simd reduction(max : m)
-  for (uint32_t k = 0; k < n; ++k) m = std::max(m, std::fabs(in[k]));
+  for (uint32_t i = 0; i < n; ++i) m = std::max(m, std::fabs(in[i]));
+#endif
   const float inv = m > 0.0f ? 127.0f / m : 0.0f;
-#pragma omp simd
-  for (uint32_t k = 0; k < n; ++k) {
-    const float x = std::clamp(in[k] * inv, -127.0f, 127.0f);
-    out[k] = static_cast<int8_t>(x + (x < 0.0f ? -0.5f : 0.5f));  // to nearest, ties away
+  for (; k < n; ++k) {
+    out[k] = static_cast<int8_t>(std::clamp(std::nearbyint(in[k] * inv), -127.0f, 127.0f));
   }
   return m / 127.0f;
 }
@@ -202,10 +227,8 @@ float QuantizeI16(const float* __restrict in, uint32_t n, int16_t* __restrict ou
 #pragma omp simd reduction(max : m)
   for (uint32_t k = 0; k < n; ++k) m = std::max(m, std::fabs(in[k]));
   const float inv = m > 0.0f ? 32767.0f / m : 0.0f;
-#pragma omp simd
   for (uint32_t k = 0; k < n; ++k) {
-    const float x = std::clamp(in[k] * inv, -32767.0f, 32767.0f);
-    out[k] = static_cast<int16_t>(x + (x < 0.0f ? -0.5f : 0.5f));
+    out[k] = static_cast<int16_t>(std::clamp(std::nearbyint(in[k] * inv), -32767.0f, 32767.0f));
   }
   return m / 32767.0f;
 }

@@ -27,7 +27,8 @@ void ScoreRows(const float* __restrict rows, uint32_t stride, uint32_t n_rows,
 // Int8 values per 64-byte cache line; int8 table rows are padded to a multiple of this.
 inline constexpr uint32_t kI8Lanes = 64;
 
-// Symmetric quantization: out[k] = round(in[k] / scale) for k < n, scale = max|in| / 127
+// Symmetric quantization: out[k] = round(in[k] / scale) (to nearest, ties to even) for k < n,
+// scale = max|in| / 127
 // (int8) or / 32767 (int16), returned (0 for an all-zero input, whose values are all 0).
 float QuantizeI8(const float* __restrict in, uint32_t n, int8_t* __restrict out);
 float QuantizeI16(const float* __restrict in, uint32_t n, int16_t* __restrict out);

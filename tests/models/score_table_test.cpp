@@ -19,13 +19,22 @@ TEST_CASE("QuantizeI8/I16: the largest magnitude maps to the top value, others t
   const float s8 = QuantizeI8(in, 5, q8);
   CHECK(s8 == Approx(1.0f / 127));
   CHECK(q8[1] == -127);
-  CHECK(q8[0] == 64);  // 63.5 rounds away from zero
+  CHECK(q8[0] == 64);  // 63.5: ties go to the even value
+  CHECK(q8[2] == 32);  // 31.75
   CHECK(q8[3] == 0);
   for (int k = 0; k < 5; ++k) CHECK(std::fabs(q8[k] * s8 - in[k]) <= s8 / 2 + 1e-7f);
   int16_t q16[5];
   const float s16 = QuantizeI16(in, 5, q16);
   CHECK(q16[1] == -32767);
   for (int k = 0; k < 5; ++k) CHECK(std::fabs(q16[k] * s16 - in[k]) <= s16 / 2 + 1e-7f);
+  // Rows of the vector path (16 values a step) and its tail quantize alike.
+  std::vector<float> row(37);
+  for (size_t k = 0; k < row.size(); ++k) row[k] = std::sin(static_cast<float>(k)) * 3.0f;
+  std::vector<int8_t> v(37);
+  const float sv = QuantizeI8(row.data(), 37, v.data());
+  for (size_t k = 0; k < row.size(); ++k) {
+    CHECK(v[k] == static_cast<int8_t>(std::nearbyint(row[k] / sv)));
+  }
   const float zero[3] = {0.0f, 0.0f, 0.0f};
   CHECK(QuantizeI8(zero, 3, q8) == 0.0f);
   CHECK((q8[0] == 0 && q8[1] == 0 && q8[2] == 0));
