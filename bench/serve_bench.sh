@@ -8,7 +8,8 @@
 #  3. /v1/recommend throughput at 20k items vs. the top-k kernel alone (bench/models_bench);
 #  4. what exploration adds to /v1/recommend: p99 with explore=1 (LinUCB, feature dim 32, a
 #     pool of >= 10k cold catalog items) vs. explore=0 on the same daemon, alternating rounds.
-# Sections 2 and 3 run the daemon's defaults, exploration included (1 slot of 10, LinUCB).
+# Sections 2 and 3 run the daemon's defaults, exploration included (1 slot of 10, LinUCB). Each
+# section checkpoints its backlog (settle) before it measures.
 # Usage: bench/serve_bench.sh [BUILD_DIR]   (needs kcat, wrk, curl, python3)
 #        SECTIONS="2" bench/serve_bench.sh     runs only the sections listed (default "1 2 3 4")
 set -euo pipefail
@@ -21,7 +22,14 @@ json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 # Read from /metrics with awk: polling through python would take a large share of the 2 cores
 # the daemon is being measured on.
 applied() { curl -s "$1/metrics" | awk '$1 == "streamrec_events_applied_total" {print $2; exit}'; }
-now() { date +%s.%N; }
+# settle URL: a checkpoint now (the admin API; returns once it is written). Called once a
+# backlog is applied, so that the wrk runs measure serving under a steady ingest, not the
+# one-off checkpoint of the whole backlog (every row at once: ~130 MB at 100k items, seconds of
+# two background threads), which would otherwise land inside the first run.
+settle() {
+  curl -sf -X POST -H "Authorization: Bearer bench" "$1/admin/checkpoint" > /dev/null ||
+    echo "settle: the checkpoint failed" >&2
+}
 sections=" ${SECTIONS:-1 2 3 4} "
 want() { [[ "$sections" == *" $1 "* ]]; }
 stop_section() {  # the section's daemon and broker
@@ -38,7 +46,8 @@ start_broker() {
   cat "$work/addr"
 }
 start_serve() {  # $1 brokers, $2 port, $3 data dir, [$4...] more serve flags
-  "$bin" serve --brokers "$1" --http "127.0.0.1:$2" --data-dir "$3" "${@:4}" > "$work/serve-$2.log" 2>&1 &
+  "$bin" serve --brokers "$1" --http "127.0.0.1:$2" --data-dir "$3" --admin-token bench "${@:4}" \
+    > "$work/serve-$2.log" 2>&1 &
   serve_pid=$!
   for _ in $(seq 200); do curl -sf "http://127.0.0.1:$2/healthz" > /dev/null && break; sleep 0.05; done
 }
@@ -54,6 +63,7 @@ serve_generated() {
   url=http://127.0.0.1:$port
   n=$(wc -l < "$work/$1.jsonl")
   while [ "$(applied "$url")" -lt "$n" ]; do sleep 0.1; done
+  settle "$url"
 }
 
 if want 1; then
@@ -97,6 +107,7 @@ echo "${SERVE2_JSON:-$default2}" > "$work/serve2.json"
 start_serve "$brokers" "$port" "$work/state2" --config "$work/serve2.json"
 url=http://127.0.0.1:$port
 while [ "$(applied "$url")" -lt 400000 ]; do sleep 0.1; done
+settle "$url"
 echo "items: $(curl -s "$url/v1/info" | json 'd["model"]["items"]')"
 user=$(grep -m1 -o '"user":"u[0-9]*"' "$work/big-a.jsonl" | cut -d'"' -f4)
 # A live session: the last one of the part already applied, and its user.
