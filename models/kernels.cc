@@ -37,15 +37,15 @@ void ScoreRowsGeneric(const float* __restrict rows, uint32_t stride, uint32_t be
 }
 
 // Portable int8: the integer dot product of each row with q (exact), then one multiply-add.
-void ScoreRowsI8Generic(const int8_t* __restrict rows, uint32_t stride, uint32_t begin,
-                        uint32_t n_rows, const int16_t* __restrict q, float q_scale,
+void ScoreRowsI8Generic(const uint8_t* __restrict rows, uint32_t stride, uint32_t begin,
+                        uint32_t n_rows, const int8_t* __restrict q, float q_scale,
                         const float* __restrict scale, const float* __restrict bias,
                         float* __restrict out) {
   for (uint32_t r = begin; r < n_rows; ++r) {
-    const int8_t* row = rows + static_cast<size_t>(r) * stride;
+    const uint8_t* row = rows + static_cast<size_t>(r) * stride;
     int32_t s = 0;
 #pragma omp simd reduction(+ : s)
-    for (uint32_t k = 0; k < stride; ++k) s += int32_t{row[k]} * int32_t{q[k]};
+    for (uint32_t k = 0; k < stride; ++k) s += (int32_t{row[k]} - 128) * int32_t{q[k]};
     out[r] = bias[r] + scale[r] * q_scale * static_cast<float>(s);
   }
 }
@@ -135,36 +135,33 @@ uint32_t ScoreRowsAvx512(const float* __restrict rows, uint32_t stride, uint32_t
                       [](const float* p) { return _mm512_load_ps(p); });
 }
 
-#if defined(__AVX512BW__)
-// Int8 rows, int16 q: each 32 values of a row widened to int16 (vpmovsxbw), multiplied by q's
-// and summed in pairs into 16 int32 lanes (vpdpwssd with AVX512-VNNI, else vpmaddwd + vpaddd):
-// exact integer products, 2 widenings and 2 multiply-adds a 64-dim row (one cache line).
-uint32_t ScoreRowsI8Avx512(const int8_t* __restrict rows, uint32_t stride, uint32_t n_rows,
-                           const int16_t* __restrict q, float q_scale,
-                           const float* __restrict scale, const float* __restrict bias,
-                           float* __restrict out) {
-  const uint32_t chunks = stride / 32;
-  __m512i qv[kMaxChunks];
-  for (uint32_t c = 0; c < chunks; ++c) qv[c] = _mm512_loadu_si512(q + c * 32);
+#if defined(__AVX512VNNI__)
+// Offset int8 rows (value + 128, unsigned) against an int8 q: vpdpbusd multiplies unsigned by
+// signed bytes and sums each 4 into 16 int32 lanes, one instruction a 64-byte line; the offset
+// adds 128 * sum(q) to every row's sum, taken off once per 16 rows. Exact integer products.
+template <uint32_t kChunks>  // lines a row; 0: `stride / kI8Lanes`, read at run time
+uint32_t ScoreRowsI8Vnni(const uint8_t* __restrict rows, uint32_t stride, uint32_t n_rows,
+                         const int8_t* __restrict q, float q_scale, const float* __restrict scale,
+                         const float* __restrict bias, float* __restrict out) {
+  const uint32_t chunks = kChunks != 0 ? kChunks : stride / kI8Lanes;
+  __m512i qv[kChunks != 0 ? kChunks : kMaxChunks];
+  int32_t q_sum = 0;
+  for (uint32_t c = 0; c < chunks; ++c) qv[c] = _mm512_loadu_si512(q + c * kI8Lanes);
+  for (uint32_t k = 0; k < stride; ++k) q_sum += q[k];
   const __m512 qs = _mm512_set1_ps(q_scale);
+  const __m512 offset = _mm512_set1_ps(128.0f * static_cast<float>(q_sum));
   return ScoreBlocks16(
       rows, stride, n_rows, out,
-      [&](const int8_t* row) {
+      [&](const uint8_t* row) {
         __m512i s = _mm512_setzero_si512();
         for (uint32_t c = 0; c < chunks; ++c) {
-          const __m512i v = _mm512_cvtepi8_epi16(
-              _mm256_load_si256(reinterpret_cast<const __m256i*>(row + c * 32)));
-#if defined(__AVX512VNNI__)
-          s = _mm512_dpwssd_epi32(s, v, qv[c]);
-#else
-          s = _mm512_add_epi32(s, _mm512_madd_epi16(v, qv[c]));
-#endif
+          s = _mm512_dpbusd_epi32(s, _mm512_load_si512(row + c * kI8Lanes), qv[c]);
         }
-        return _mm512_cvtepi32_ps(s);  // exact up to 2^24 (a stride of 64); then ~1e-7
+        return _mm512_cvtepi32_ps(s);  // |lane| < 2^21 (strides up to 1024): exact
       },
       [&](uint32_t r0, __m512 sums) {
         const __m512 f = _mm512_mul_ps(_mm512_loadu_ps(scale + r0), qs);
-        return _mm512_fmadd_ps(sums, f, _mm512_loadu_ps(bias + r0));
+        return _mm512_fmadd_ps(_mm512_sub_ps(sums, offset), f, _mm512_loadu_ps(bias + r0));
       });
 }
 #endif
@@ -222,27 +219,19 @@ float QuantizeI8(const float* __restrict in, uint32_t n, int8_t* __restrict out)
   return m / 127.0f;
 }
 
-float QuantizeI16(const float* __restrict in, uint32_t n, int16_t* __restrict out) {
-  float m = 0.0f;
-#pragma omp simd reduction(max : m)
-  for (uint32_t k = 0; k < n; ++k) m = std::max(m, std::fabs(in[k]));
-  const float inv = m > 0.0f ? 32767.0f / m : 0.0f;
-  for (uint32_t k = 0; k < n; ++k) {
-    out[k] = static_cast<int16_t>(std::clamp(std::nearbyint(in[k] * inv), -32767.0f, 32767.0f));
-  }
-  return m / 32767.0f;
-}
-
-void ScoreRowsI8(const int8_t* __restrict rows, uint32_t stride, uint32_t n_rows,
-                 const int16_t* __restrict q, float q_scale, const float* __restrict scale,
+void ScoreRowsI8(const uint8_t* __restrict rows, uint32_t stride, uint32_t n_rows,
+                 const int8_t* __restrict q, float q_scale, const float* __restrict scale,
                  const float* __restrict bias, float* __restrict out) {
   uint32_t done = 0;
-#if defined(__AVX512BW__)
-  // Rows must be 32-byte aligned (a 64-byte aligned table of whole lines) and at most
-  // kMaxChunks chunks of 32 values.
-  if (stride % kI8Lanes == 0 && stride / 32 <= kMaxChunks &&
+#if defined(__AVX512VNNI__)
+  // Rows must be 64-byte aligned lines, at most kMaxChunks of them.
+  if (stride % kI8Lanes == 0 && stride / kI8Lanes <= kMaxChunks &&
       reinterpret_cast<uintptr_t>(rows) % 64 == 0) {
-    done = ScoreRowsI8Avx512(rows, stride, n_rows, q, q_scale, scale, bias, out);
+    // One line a row (dims up to 64) with the query in one register: a third faster than the
+    // general loop, whose 16 query registers and 16 accumulators spill.
+    done = stride == kI8Lanes
+               ? ScoreRowsI8Vnni<1>(rows, stride, n_rows, q, q_scale, scale, bias, out)
+               : ScoreRowsI8Vnni<0>(rows, stride, n_rows, q, q_scale, scale, bias, out);
   }
 #endif
   ScoreRowsI8Generic(rows, stride, done, n_rows, q, q_scale, scale, bias, out);

@@ -28,17 +28,17 @@ void ScoreRows(const float* __restrict rows, uint32_t stride, uint32_t n_rows,
 inline constexpr uint32_t kI8Lanes = 64;
 
 // Symmetric quantization: out[k] = round(in[k] / scale) (to nearest, ties to even) for k < n,
-// scale = max|in| / 127
-// (int8) or / 32767 (int16), returned (0 for an all-zero input, whose values are all 0).
+// scale = max|in| / 127, returned (0 for an all-zero input, whose values are all 0).
 float QuantizeI8(const float* __restrict in, uint32_t n, int8_t* __restrict out);
-float QuantizeI16(const float* __restrict in, uint32_t n, int16_t* __restrict out);
 
 // out[r] = bias[r] + scale[r] * q_scale * (rows[r]·q) for r in [0, n_rows): int8 rows (each
-// the quantized row r / scale[r]) against an int16 query (q / q_scale), an exact integer dot
-// product. stride (values between row starts, zero padded) is a multiple of kI8Lanes and rows
-// 64-byte aligned for the vector path (ScoreTable). A quarter of the bytes of ScoreRows a pass.
-void ScoreRowsI8(const int8_t* __restrict rows, uint32_t stride, uint32_t n_rows,
-                 const int16_t* __restrict q, float q_scale, const float* __restrict scale,
+// row r quantized with scale[r]) stored with an offset of 128 as unsigned bytes (value + 128,
+// i.e. the int8 with its top bit flipped), against an int8 query (q quantized with q_scale):
+// an exact integer dot product. stride (values between row starts, padding holding 128 = 0)
+// is a multiple of kI8Lanes and rows 64-byte aligned for the vector path (AVX512-VNNI;
+// ScoreTable). A quarter of the bytes of ScoreRows a pass.
+void ScoreRowsI8(const uint8_t* __restrict rows, uint32_t stride, uint32_t n_rows,
+                 const int8_t* __restrict q, float q_scale, const float* __restrict scale,
                  const float* __restrict bias, float* __restrict out);
 
 }  // namespace streamrec

@@ -1,11 +1,11 @@
 // ScoreTable: a read-optimized copy of an item table for "score every item" queries, whose
 // score is bias_j + row_j · q. Rows are kept in int8 with a scale per row (symmetric: the row's
-// largest magnitude maps to 127), and q is quantized to int16 per query, so a pass over the
-// catalog reads a quarter of the bytes of the float table (64 bytes a 64-dim row). The pass is
-// memory-bound, and on a loaded machine more so. Its scores are approximate: each element is
-// within half a step (max|row| / 254) of its value, so a score is off by well under 1% of the
-// spread of scores over the catalog; callers take the best candidates with a margin and
-// rescore those exactly from the float rows (the daemon's read path does).
+// largest magnitude maps to 127), and q is quantized the same way per query, so a pass over
+// the catalog reads a quarter of the bytes of the float table (64 bytes a 64-dim row) and takes
+// one vpdpbusd a line (ScoreRowsI8). Its scores are approximate: each element is within half a
+// step (max|x| / 254) of its value, so a score is off by about 1% of the spread of scores over
+// the catalog; callers take the best candidates with a margin and rescore those exactly from
+// the float rows (the daemon's read path does).
 //
 // Rows are padded with zeros to whole 64-byte lines. A bias of kExcludedScore (-inf) makes a
 // row score kExcludedScore: how a model's unscoreable items are copied.
@@ -41,8 +41,9 @@ class ScoreTable {
   uint32_t dim_ = 0;
   uint32_t stride_ = 0;  // int8 values between row starts
   uint32_t rows_ = 0;
-  std::vector<int8_t, HugeAllocator<int8_t>> data_;  // huge pages when large
-  std::vector<float> scale_;                         // row r's values are data_[r] * scale_[r]
+  static constexpr uint8_t kZero = 0x80;               // values are stored + 128 (ScoreRowsI8)
+  std::vector<uint8_t, HugeAllocator<uint8_t>> data_;  // huge pages when large
+  std::vector<float> scale_;                           // row r's values are data_[r] * scale_[r]
   std::vector<float> bias_;
 };
 

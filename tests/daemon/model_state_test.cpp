@@ -265,8 +265,10 @@ TEST_CASE("ModelState: scoring the int8 snapshot ranks as exact scoring under th
     INFO("user '" << user << "' session '" << session << "' exclude_seen " << exclude_seen);
     REQUIRE(a.size() == b.size());
     for (size_t i = 0; i < a.size(); ++i) {
-      // Exactly rescored; the blend's z-statistics come from the approximate pass.
-      CHECK(a[i].score == Approx(b[i].score).margin(2e-3));
+      // Exactly rescored; the blend's z-statistics come from the approximate pass, whose int8
+      // query shifts a request's mean score a little (blended scores move alike, by up to
+      // ~3e-3 here; 2e-3 held with bfloat16 and a two-part query).
+      CHECK(a[i].score == Approx(b[i].score).margin(5e-3));
       ++compared;
       if (a[i].item == b[i].item) {
         ++same_item;

@@ -12,7 +12,7 @@
 
 namespace streamrec {
 
-TEST_CASE("QuantizeI8/I16: the largest magnitude maps to the top value, others to the nearest step",
+TEST_CASE("QuantizeI8: the largest magnitude maps to 127, others to the nearest step",
           "[score_table]") {
   const float in[5] = {0.5f, -1.0f, 0.25f, 0.0f, 0.74f};
   int8_t q8[5];
@@ -23,10 +23,6 @@ TEST_CASE("QuantizeI8/I16: the largest magnitude maps to the top value, others t
   CHECK(q8[2] == 32);  // 31.75
   CHECK(q8[3] == 0);
   for (int k = 0; k < 5; ++k) CHECK(std::fabs(q8[k] * s8 - in[k]) <= s8 / 2 + 1e-7f);
-  int16_t q16[5];
-  const float s16 = QuantizeI16(in, 5, q16);
-  CHECK(q16[1] == -32767);
-  for (int k = 0; k < 5; ++k) CHECK(std::fabs(q16[k] * s16 - in[k]) <= s16 / 2 + 1e-7f);
   // Rows of the vector path (16 values a step) and its tail quantize alike.
   std::vector<float> row(37);
   for (size_t k = 0; k < row.size(); ++k) row[k] = std::sin(static_cast<float>(k)) * 3.0f;
@@ -43,27 +39,31 @@ TEST_CASE("QuantizeI8/I16: the largest magnitude maps to the top value, others t
 TEST_CASE("ScoreRowsI8 computes the exact integer dot product, in the vector body and the tail",
           "[score_table]") {
   // 64-byte aligned rows of stride 64 and 128 (one and two lines), row counts around the
-  // 16-row blocks of the vector path; values at the extremes (|127 * 32767| products).
+  // 16-row blocks of the vector path; values at the extremes (rows 0 and 255, i.e. -128 and
+  // 127 with the offset; q -127 and 127).
   for (uint32_t stride : {64u, 128u}) {
     for (uint32_t rows : {3u, 16u, 45u}) {
-      std::vector<int8_t, HugeAllocator<int8_t>> data(static_cast<size_t>(rows) * stride);
-      std::vector<int16_t> q(stride);
+      std::vector<uint8_t, HugeAllocator<uint8_t>> data(static_cast<size_t>(rows) * stride);
+      std::vector<int8_t> q(stride);
       std::vector<float> scale(rows), bias(rows), out(rows);
       for (size_t i = 0; i < data.size(); ++i) {
-        data[i] = static_cast<int8_t>(i % 7 == 0 ? (i % 2 ? 127 : -127) : int(i * 37 % 255) - 127);
+        data[i] = static_cast<uint8_t>(i % 7 == 0 ? (i % 2 ? 255 : 0) : i * 37 % 256);
       }
-      for (uint32_t k = 0; k < stride; ++k)
-        q[k] = static_cast<int16_t>(k % 5 == 0 ? 32767 : int(k * 4099 % 65535) - 32767);
+      for (uint32_t k = 0; k < stride; ++k) {
+        q[k] = static_cast<int8_t>(k % 5 == 0 ? (k % 2 ? 127 : -127) : int(k * 41 % 255) - 127);
+      }
       for (uint32_t r = 0; r < rows; ++r) {
         scale[r] = 0.5f + static_cast<float>(r % 3);
         bias[r] = static_cast<float>(r) - 10.0f;
       }
-      ScoreRowsI8(data.data(), stride, rows, q.data(), 1e-6f, scale.data(), bias.data(),
+      ScoreRowsI8(data.data(), stride, rows, q.data(), 1e-3f, scale.data(), bias.data(),
                   out.data());
       for (uint32_t r = 0; r < rows; ++r) {
         int64_t dot = 0;
-        for (uint32_t k = 0; k < stride; ++k) dot += int64_t{data[size_t{r} * stride + k]} * q[k];
-        const double want = bias[r] + double{scale[r]} * 1e-6 * static_cast<double>(dot);
+        for (uint32_t k = 0; k < stride; ++k) {
+          dot += (int64_t{data[size_t{r} * stride + k]} - 128) * q[k];
+        }
+        const double want = bias[r] + double{scale[r]} * 1e-3 * static_cast<double>(dot);
         INFO("stride " << stride << " rows " << rows << " row " << r);
         CHECK(out[r] == Approx(want).epsilon(1e-5).margin(1e-4));
       }
@@ -93,10 +93,12 @@ TEST_CASE("ScoreTable scores bias + row . q within the quantization steps", "[sc
         double exact = r * 0.5, bound = 0.0, row_max = 0.0;
         for (uint32_t k = 0; k < dim; ++k)
           row_max = std::max(row_max, std::fabs(double{t.Row(r)[k]}));
-        // Each product is off by at most |q_k| half a row step plus |row_k| half a query step.
+        // Each product is off by at most |q_k| half a row step, |row_k| half a query step and
+        // the product of the two half steps.
         for (uint32_t k = 0; k < dim; ++k) {
           exact += static_cast<double>(t.Row(r)[k]) * q[k];
-          bound += std::fabs(q[k]) * row_max / 254 + std::fabs(t.Row(r)[k]) * q_max / 65534;
+          bound += std::fabs(q[k]) * row_max / 254 + std::fabs(t.Row(r)[k]) * q_max / 254 +
+                   row_max * q_max / (254 * 254);
         }
         CHECK(std::fabs(out[r] - exact) <= bound * 1.01 + 1e-4);
       }
