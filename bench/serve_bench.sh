@@ -30,6 +30,7 @@ settle() {
   curl -sf -X POST -H "Authorization: Bearer bench" "$1/admin/checkpoint" > /dev/null ||
     echo "settle: the checkpoint failed" >&2
 }
+now() { date +%s.%N; }
 sections=" ${SECTIONS:-1 2 3 4} "
 want() { [[ "$sections" == *" $1 "* ]]; }
 stop_section() {  # the section's daemon and broker
