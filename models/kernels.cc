@@ -36,16 +36,21 @@ void ScoreRowsGeneric(const float* __restrict rows, uint32_t stride, uint32_t be
   }
 }
 
-// Portable int8: the integer dot product of each row with q (exact), then one multiply-add.
-void ScoreRowsI8Generic(const uint8_t* __restrict rows, uint32_t stride, uint32_t begin,
-                        uint32_t n_rows, const int8_t* __restrict q, float q_scale,
-                        const float* __restrict scale, const float* __restrict bias,
-                        float* __restrict out) {
+// Portable int8 (and the last partial block): the integer dot product of each row with q
+// (exact), then one multiply-add.
+void ScoreBlocksI8Generic(const uint8_t* __restrict blocks, uint32_t groups, uint32_t begin,
+                          uint32_t n_rows, const int8_t* __restrict q, float q_scale,
+                          const float* __restrict scale, const float* __restrict bias,
+                          float* __restrict out) {
   for (uint32_t r = begin; r < n_rows; ++r) {
-    const uint8_t* row = rows + static_cast<size_t>(r) * stride;
+    const uint8_t* block = blocks + static_cast<size_t>(r / kI8BlockRows) * groups * 64;
+    const uint32_t lane = (r % kI8BlockRows) * 4;
     int32_t s = 0;
-#pragma omp simd reduction(+ : s)
-    for (uint32_t k = 0; k < stride; ++k) s += (int32_t{row[k]} - 128) * int32_t{q[k]};
+    for (uint32_t g = 0; g < groups; ++g) {
+      for (uint32_t j = 0; j < 4; ++j) {
+        s += (int32_t{block[g * 64 + lane + j]} - 128) * int32_t{q[g * 4 + j]};
+      }
+    }
     out[r] = bias[r] + scale[r] * q_scale * static_cast<float>(s);
   }
 }
@@ -136,33 +141,59 @@ uint32_t ScoreRowsAvx512(const float* __restrict rows, uint32_t stride, uint32_t
 }
 
 #if defined(__AVX512VNNI__)
-// Offset int8 rows (value + 128, unsigned) against an int8 q: vpdpbusd multiplies unsigned by
-// signed bytes and sums each 4 into 16 int32 lanes, one instruction a 64-byte line; the offset
-// adds 128 * sum(q) to every row's sum, taken off once per 16 rows. Exact integer products.
-template <uint32_t kChunks>  // lines a row; 0: `stride / kI8Lanes`, read at run time
-uint32_t ScoreRowsI8Vnni(const uint8_t* __restrict rows, uint32_t stride, uint32_t n_rows,
-                         const int8_t* __restrict q, float q_scale, const float* __restrict scale,
-                         const float* __restrict bias, float* __restrict out) {
-  const uint32_t chunks = kChunks != 0 ? kChunks : stride / kI8Lanes;
-  __m512i qv[kChunks != 0 ? kChunks : kMaxChunks];
+constexpr uint32_t kMaxGroups = 64;  // q's groups held in memory: dims up to 256
+
+// The blocked int8 layout (kernels.h) against an int8 q: each 64-byte run of a block is the
+// same 4 dims of its 16 rows, so one vpdpbusd with those 4 query bytes broadcast adds them to
+// all 16 rows' sums at once, lane by lane: no reduction across lanes, no transposition (twice
+// as fast as rows in a line each, whose 16 lanes had to be summed). Four blocks advance
+// together so that their multiply-adds overlap. The offset of the values (+128) adds
+// 128 * sum(q) to every sum, taken off in the float step. Exact integer products. Returns the
+// rows done (whole blocks).
+uint32_t ScoreBlocksI8Vnni(const uint8_t* __restrict blocks, uint32_t groups, uint32_t n_rows,
+                           const int8_t* __restrict q, float q_scale, const float* __restrict scale,
+                           const float* __restrict bias, float* __restrict out) {
+  int32_t qw[kMaxGroups];  // q's bytes 4g..4g+3 as one word each
+  __builtin_memcpy(qw, q, static_cast<size_t>(groups) * 4);
   int32_t q_sum = 0;
-  for (uint32_t c = 0; c < chunks; ++c) qv[c] = _mm512_loadu_si512(q + c * kI8Lanes);
-  for (uint32_t k = 0; k < stride; ++k) q_sum += q[k];
+  for (uint32_t k = 0; k < groups * 4; ++k) q_sum += q[k];
   const __m512 qs = _mm512_set1_ps(q_scale);
   const __m512 offset = _mm512_set1_ps(128.0f * static_cast<float>(q_sum));
-  return ScoreBlocks16(
-      rows, stride, n_rows, out,
-      [&](const uint8_t* row) {
-        __m512i s = _mm512_setzero_si512();
-        for (uint32_t c = 0; c < chunks; ++c) {
-          s = _mm512_dpbusd_epi32(s, _mm512_load_si512(row + c * kI8Lanes), qv[c]);
-        }
-        return _mm512_cvtepi32_ps(s);  // |lane| < 2^21 (strides up to 1024): exact
-      },
-      [&](uint32_t r0, __m512 sums) {
-        const __m512 f = _mm512_mul_ps(_mm512_loadu_ps(scale + r0), qs);
-        return _mm512_fmadd_ps(_mm512_sub_ps(sums, offset), f, _mm512_loadu_ps(bias + r0));
-      });
+  const size_t block_bytes = static_cast<size_t>(groups) * 64;
+  const uint32_t n_blocks = n_rows / kI8BlockRows;
+  auto finish = [&](uint32_t b, __m512i acc) {
+    const uint32_t r0 = b * kI8BlockRows;
+    const __m512 f = _mm512_mul_ps(_mm512_loadu_ps(scale + r0), qs);
+    const __m512 sums = _mm512_sub_ps(_mm512_cvtepi32_ps(acc), offset);  // |sum| < 2^24: exact
+    _mm512_storeu_ps(out + r0, _mm512_fmadd_ps(sums, f, _mm512_loadu_ps(bias + r0)));
+  };
+  uint32_t b = 0;
+  for (; b + 4 <= n_blocks; b += 4) {
+    const uint8_t* p = blocks + b * block_bytes;
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+    for (uint32_t g = 0; g < groups; ++g) {
+      const size_t at = static_cast<size_t>(g) * 64;
+      for (size_t ahead = 8; ahead < 12; ++ahead) __builtin_prefetch(p + ahead * block_bytes + at);
+      const __m512i qv = _mm512_set1_epi32(qw[g]);
+      a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(p + at), qv);
+      a1 = _mm512_dpbusd_epi32(a1, _mm512_load_si512(p + block_bytes + at), qv);
+      a2 = _mm512_dpbusd_epi32(a2, _mm512_load_si512(p + 2 * block_bytes + at), qv);
+      a3 = _mm512_dpbusd_epi32(a3, _mm512_load_si512(p + 3 * block_bytes + at), qv);
+    }
+    finish(b, a0);
+    finish(b + 1, a1);
+    finish(b + 2, a2);
+    finish(b + 3, a3);
+  }
+  for (; b < n_blocks; ++b) {
+    const uint8_t* p = blocks + b * block_bytes;
+    __m512i a = _mm512_setzero_si512();
+    for (uint32_t g = 0; g < groups; ++g) {
+      a = _mm512_dpbusd_epi32(a, _mm512_load_si512(p + g * 64), _mm512_set1_epi32(qw[g]));
+    }
+    finish(b, a);
+  }
+  return n_blocks * kI8BlockRows;
 }
 #endif
 
@@ -219,22 +250,16 @@ float QuantizeI8(const float* __restrict in, uint32_t n, int8_t* __restrict out)
   return m / 127.0f;
 }
 
-void ScoreRowsI8(const uint8_t* __restrict rows, uint32_t stride, uint32_t n_rows,
-                 const int8_t* __restrict q, float q_scale, const float* __restrict scale,
-                 const float* __restrict bias, float* __restrict out) {
+void ScoreBlocksI8(const uint8_t* __restrict blocks, uint32_t groups, uint32_t n_rows,
+                   const int8_t* __restrict q, float q_scale, const float* __restrict scale,
+                   const float* __restrict bias, float* __restrict out) {
   uint32_t done = 0;
 #if defined(__AVX512VNNI__)
-  // Rows must be 64-byte aligned lines, at most kMaxChunks of them.
-  if (stride % kI8Lanes == 0 && stride / kI8Lanes <= kMaxChunks &&
-      reinterpret_cast<uintptr_t>(rows) % 64 == 0) {
-    // One line a row (dims up to 64) with the query in one register: a third faster than the
-    // general loop, whose 16 query registers and 16 accumulators spill.
-    done = stride == kI8Lanes
-               ? ScoreRowsI8Vnni<1>(rows, stride, n_rows, q, q_scale, scale, bias, out)
-               : ScoreRowsI8Vnni<0>(rows, stride, n_rows, q, q_scale, scale, bias, out);
+  if (groups <= kMaxGroups && reinterpret_cast<uintptr_t>(blocks) % 64 == 0) {
+    done = ScoreBlocksI8Vnni(blocks, groups, n_rows, q, q_scale, scale, bias, out);
   }
 #endif
-  ScoreRowsI8Generic(rows, stride, done, n_rows, q, q_scale, scale, bias, out);
+  ScoreBlocksI8Generic(blocks, groups, done, n_rows, q, q_scale, scale, bias, out);
 }
 
 }  // namespace streamrec

@@ -24,21 +24,23 @@ inline float Dot(const float* __restrict a, const float* __restrict b, uint32_t 
 void ScoreRows(const float* __restrict rows, uint32_t stride, uint32_t n_rows,
                const float* __restrict q, const float* __restrict bias, float* __restrict out);
 
-// Int8 values per 64-byte cache line; int8 table rows are padded to a multiple of this.
-inline constexpr uint32_t kI8Lanes = 64;
-
 // Symmetric quantization: out[k] = round(in[k] / scale) (to nearest, ties to even) for k < n,
 // scale = max|in| / 127, returned (0 for an all-zero input, whose values are all 0).
 float QuantizeI8(const float* __restrict in, uint32_t n, int8_t* __restrict out);
 
-// out[r] = bias[r] + scale[r] * q_scale * (rows[r]·q) for r in [0, n_rows): int8 rows (each
-// row r quantized with scale[r]) stored with an offset of 128 as unsigned bytes (value + 128,
-// i.e. the int8 with its top bit flipped), against an int8 query (q quantized with q_scale):
-// an exact integer dot product. stride (values between row starts, padding holding 128 = 0)
-// is a multiple of kI8Lanes and rows 64-byte aligned for the vector path (AVX512-VNNI;
-// ScoreTable). A quarter of the bytes of ScoreRows a pass.
-void ScoreRowsI8(const uint8_t* __restrict rows, uint32_t stride, uint32_t n_rows,
-                 const int8_t* __restrict q, float q_scale, const float* __restrict scale,
-                 const float* __restrict bias, float* __restrict out);
+// The blocked int8 layout of an item table (ScoreTable): rows in blocks of kI8BlockRows; a
+// block is `groups` runs of 64 bytes, run g holding values 4g..4g+3 of each of its 16 rows
+// (row l of the block at bytes 4l..4l+3). Values are int8 stored with an offset of 128 as
+// unsigned bytes (value + 128: the int8 with its top bit flipped); padding holds 128 (= 0).
+inline constexpr uint32_t kI8BlockRows = 16;
+
+// out[r] = bias[r] + scale[r] * q_scale * (row_r·q) for r in [0, n_rows): the rows of
+// `blocks` (the layout above, 64-byte aligned, ceil(n_rows / 16) blocks), each quantized with
+// scale[r], against an int8 query of groups * 4 values (quantized with q_scale). An exact
+// integer dot product; a quarter of the bytes of ScoreRows a pass (AVX512-VNNI: one vpdpbusd
+// a 64-byte run, no reduction across lanes).
+void ScoreBlocksI8(const uint8_t* __restrict blocks, uint32_t groups, uint32_t n_rows,
+                   const int8_t* __restrict q, float q_scale, const float* __restrict scale,
+                   const float* __restrict bias, float* __restrict out);
 
 }  // namespace streamrec

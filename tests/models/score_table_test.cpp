@@ -36,35 +36,38 @@ TEST_CASE("QuantizeI8: the largest magnitude maps to 127, others to the nearest 
   CHECK((q8[0] == 0 && q8[1] == 0 && q8[2] == 0));
 }
 
-TEST_CASE("ScoreRowsI8 computes the exact integer dot product, in the vector body and the tail",
+TEST_CASE("ScoreBlocksI8 computes the exact integer dot product, in whole and partial blocks",
           "[score_table]") {
-  // 64-byte aligned rows of stride 64 and 128 (one and two lines), row counts around the
-  // 16-row blocks of the vector path; values at the extremes (rows 0 and 255, i.e. -128 and
-  // 127 with the offset; q -127 and 127).
-  for (uint32_t stride : {64u, 128u}) {
-    for (uint32_t rows : {3u, 16u, 45u}) {
-      std::vector<uint8_t, HugeAllocator<uint8_t>> data(static_cast<size_t>(rows) * stride);
-      std::vector<int8_t> q(stride);
+  // 16 and 32 values a row (4 and 8 groups), row counts around the groups of 4 blocks the
+  // vector path takes together, its single blocks and the partial last block; values at the
+  // extremes (bytes 0 and 255, i.e. -128 and 127 with the offset; q -127 and 127).
+  for (uint32_t groups : {4u, 8u, 16u}) {
+    for (uint32_t rows : {3u, 16u, 45u, 64u, 100u}) {
+      const uint32_t blocks = (rows + kI8BlockRows - 1) / kI8BlockRows;
+      std::vector<uint8_t, HugeAllocator<uint8_t>> data(size_t{blocks} * groups * 64);
+      std::vector<int8_t> q(groups * 4);
       std::vector<float> scale(rows), bias(rows), out(rows);
       for (size_t i = 0; i < data.size(); ++i) {
         data[i] = static_cast<uint8_t>(i % 7 == 0 ? (i % 2 ? 255 : 0) : i * 37 % 256);
       }
-      for (uint32_t k = 0; k < stride; ++k) {
+      for (uint32_t k = 0; k < q.size(); ++k) {
         q[k] = static_cast<int8_t>(k % 5 == 0 ? (k % 2 ? 127 : -127) : int(k * 41 % 255) - 127);
       }
       for (uint32_t r = 0; r < rows; ++r) {
         scale[r] = 0.5f + static_cast<float>(r % 3);
         bias[r] = static_cast<float>(r) - 10.0f;
       }
-      ScoreRowsI8(data.data(), stride, rows, q.data(), 1e-3f, scale.data(), bias.data(),
-                  out.data());
+      ScoreBlocksI8(data.data(), groups, rows, q.data(), 1e-3f, scale.data(), bias.data(),
+                    out.data());
       for (uint32_t r = 0; r < rows; ++r) {
+        // Row r's value k: block r / 16, run k / 4, lane r % 16, byte k % 4.
         int64_t dot = 0;
-        for (uint32_t k = 0; k < stride; ++k) {
-          dot += (int64_t{data[size_t{r} * stride + k]} - 128) * q[k];
+        for (uint32_t k = 0; k < groups * 4; ++k) {
+          const size_t at = (size_t{r / 16} * groups + k / 4) * 64 + (r % 16) * 4 + k % 4;
+          dot += (int64_t{data[at]} - 128) * q[k];
         }
         const double want = bias[r] + double{scale[r]} * 1e-3 * static_cast<double>(dot);
-        INFO("stride " << stride << " rows " << rows << " row " << r);
+        INFO("groups " << groups << " rows " << rows << " row " << r);
         CHECK(out[r] == Approx(want).epsilon(1e-5).margin(1e-4));
       }
     }
@@ -72,10 +75,10 @@ TEST_CASE("ScoreRowsI8 computes the exact integer dot product, in the vector bod
 }
 
 TEST_CASE("ScoreTable scores bias + row . q within the quantization steps", "[score_table]") {
-  // Dims within one line and across two; row counts with a tail after the 16-row blocks of the
-  // vector path.
+  // Dims of whole and partial groups of 4, up to two cache lines; row counts with partial
+  // blocks and with single blocks after the vector path's groups of 4 blocks.
   for (uint32_t dim : {7u, 24u, 64u, 100u}) {
-    for (uint32_t rows : {5u, 37u, 200u}) {
+    for (uint32_t rows : {5u, 37u, 200u, 333u}) {
       EmbeddingTable t(dim, 1.0f, 11 + dim);
       t.EnsureRows(rows);
       ScoreTable s(dim);
