@@ -90,11 +90,11 @@ inline __m512 Transpose16Sum(const __m512* a) {
 
 // The blocked loop of every AVX-512 kernel below: 16 rows a step, one accumulator per row
 // from row_dot(row) (the row's products, 16 lanes still to be summed), then one transposed
-// reduction, finish(r0, sums) (the 16 rows' dot products from r0 on, to scores) and one 16-wide
-// store. The next rows' lines are prefetched. Returns the rows done (a multiple of 16).
-template <typename T, typename RowDot, typename Finish>
+// reduction and one 16-wide store with the bias. The next rows' lines are prefetched. Returns
+// the rows done (a multiple of 16).
+template <typename T, typename RowDot>
 uint32_t ScoreBlocks16(const T* __restrict rows, uint32_t stride, uint32_t n_rows,
-                       float* __restrict out, RowDot row_dot, Finish finish) {
+                       const float* __restrict bias, float* __restrict out, RowDot row_dot) {
   const uint32_t full = n_rows & ~15u;
   const size_t row_bytes = static_cast<size_t>(stride) * sizeof(T);
   __m512 acc[16];
@@ -108,7 +108,9 @@ uint32_t ScoreBlocks16(const T* __restrict rows, uint32_t stride, uint32_t n_row
       }
       acc[i] = row_dot(row);
     }
-    _mm512_storeu_ps(out + r0, finish(r0, Transpose16Sum(acc)));
+    __m512 sums = Transpose16Sum(acc);
+    if (bias != nullptr) sums = _mm512_add_ps(sums, _mm512_loadu_ps(bias + r0));
+    _mm512_storeu_ps(out + r0, sums);
   }
   return full;
 }
@@ -121,16 +123,11 @@ uint32_t ScoreRowsFma(const T* __restrict rows, uint32_t stride, uint32_t n_rows
   const uint32_t chunks = stride / kLanes;
   __m512 qv[kMaxChunks];
   for (uint32_t c = 0; c < chunks; ++c) qv[c] = _mm512_loadu_ps(q + c * kLanes);
-  return ScoreBlocks16(
-      rows, stride, n_rows, out,
-      [&](const T* row) {
-        __m512 s = _mm512_mul_ps(load(row), qv[0]);
-        for (uint32_t c = 1; c < chunks; ++c) s = _mm512_fmadd_ps(load(row + c * kLanes), qv[c], s);
-        return s;
-      },
-      [&](uint32_t r0, __m512 sums) {
-        return bias != nullptr ? _mm512_add_ps(sums, _mm512_loadu_ps(bias + r0)) : sums;
-      });
+  return ScoreBlocks16(rows, stride, n_rows, bias, out, [&](const T* row) {
+    __m512 s = _mm512_mul_ps(load(row), qv[0]);
+    for (uint32_t c = 1; c < chunks; ++c) s = _mm512_fmadd_ps(load(row + c * kLanes), qv[c], s);
+    return s;
+  });
 }
 
 uint32_t ScoreRowsAvx512(const float* __restrict rows, uint32_t stride, uint32_t n_rows,
@@ -145,9 +142,9 @@ constexpr uint32_t kMaxGroups = 64;  // q's groups held in memory: dims up to 25
 
 // The blocked int8 layout (kernels.h) against an int8 q: each 64-byte run of a block is the
 // same 4 dims of its 16 rows, so one vpdpbusd with those 4 query bytes broadcast adds them to
-// all 16 rows' sums at once, lane by lane: no reduction across lanes, no transposition (twice
-// as fast as rows in a line each, whose 16 lanes had to be summed). Four blocks advance
-// together so that their multiply-adds overlap. The offset of the values (+128) adds
+// all 16 rows' sums at once, lane by lane: no reduction across lanes, no transposition (the
+// pass alone: 80 against 150 us at 100k x 64 with a row a line, whose lanes had to be summed). Four
+// blocks advance together so that their multiply-adds overlap. The offset of the values (+128) adds
 // 128 * sum(q) to every sum, taken off in the float step. Exact integer products. Returns the
 // rows done (whole blocks).
 uint32_t ScoreBlocksI8Vnni(const uint8_t* __restrict blocks, uint32_t groups, uint32_t n_rows,
