@@ -4,6 +4,7 @@
 // are converted to wire-format events (ratings, clicks).
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -135,7 +136,16 @@ void AddReplayCommand(CLI::App& app) {
   cmd->add_option("--format", o->format, "auto | movielens | sequences | yoochoose | jsonl");
   cmd->add_option("--brokers", o->brokers, "bootstrap servers HOST:PORT")->required();
   cmd->add_option("--topic", o->topic, "topic")->capture_default_str();
-  cmd->add_option("--rate", o->rate, "events per second (0 = full speed)")->capture_default_str();
+  cmd->add_option("--rate", o->rate, "events per second (0 = full speed)")
+      ->check(CLI::Validator(
+          [](const std::string& v) {
+            double r = 0;
+            return CLI::detail::lexical_cast(v, r) && r >= 0 && std::isfinite(r)
+                       ? std::string()
+                       : "must be 0 (full speed) or events per second, got '" + v + "'";
+          },
+          "RATE"))
+      ->capture_default_str();
   cmd->add_option("--compression", o->compression, "none | lz4 | zstd | gzip | snappy")
       ->capture_default_str();
   cmd->add_flag(

@@ -171,6 +171,45 @@ std::vector<std::string> Consume(const std::string& brokers, const std::string& 
 
 }  // namespace
 
+TEST_CASE(
+    "replay: --rate paces the stream, a rate of 0 or below runs at full speed, a bad one is "
+    "refused",
+    "[integration]") {
+  TempDir dir;
+  Broker broker(2);
+  const std::string file = dir.path() + "/events.jsonl";
+  {
+    std::ofstream out(file);
+    for (const Event& e : MakeEvents(1000, 3)) out << e.payload << "\n";
+  }
+  // "replayed N events to 'events' in S s (R events/s)": N and S.
+  auto replay = [&](const std::string& rate, int* code) {
+    return Run(Binary() + " replay --quiet --data " + file + " --brokers " +
+                   broker.broker->bootstrap_servers() + " --rate " + rate + " 2>&1",
+               code);
+  };
+  auto seconds = [](const std::string& out) {
+    const size_t at = out.find("' in ");
+    return at == std::string::npos ? -1.0 : std::stod(out.substr(at + 5));
+  };
+  int code = -1;
+  std::string out = replay("2000", &code);
+  INFO(out);
+  CHECK(code == 0);
+  CHECK(out.find("replayed 1000 events") != std::string::npos);
+  CHECK(seconds(out) >= 0.45);  // 1,000 events at 2,000 a second, paced in 5 ms steps
+  out = replay("0", &code);
+  CHECK(code == 0);
+  CHECK(out.find("replayed 1000 events") != std::string::npos);
+  for (const char* rate : {"fast", "''", "-5", "inf", "nan"}) {
+    out = replay(rate, &code);
+    INFO(out);
+    CHECK(code != 0);
+    CHECK(out.find("--rate") != std::string::npos);
+    CHECK(out.find("replayed") == std::string::npos);
+  }
+}
+
 TEST_CASE("serve: applies events, dead-letters malformed ones with reasons, answers over HTTP",
           "[integration]") {
   TempDir dir;
