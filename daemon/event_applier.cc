@@ -71,6 +71,7 @@ void EventApplier::Handle(std::vector<stream::Message>& batch) {
   for (size_t begin = 0; begin < batch.size(); begin += config_.apply_batch) {
     ApplyRun(batch, begin, std::min(batch.size(), begin + config_.apply_batch));
   }
+  model_->HandOff(/*all=*/true);  // the lane works on this poll's events while we poll
   Publish(/*force=*/false);
 }
 
@@ -132,6 +133,7 @@ void EventApplier::ApplyRun(std::vector<stream::Message>& batch, size_t begin, s
   }
   lock.unlock();
   apply_lock_seconds_->Observe(SecondsSince(t0));
+  model_->HandOff(/*all=*/false);
   // Dead letters, outside the lock. Never a silent drop: retry until the producer takes it
   // (the producer is flushed before the checkpoint that moves past this offset, so a crash
   // re-produces rather than loses it). Only a stop abandons it, and then no checkpoint is

@@ -91,22 +91,21 @@ void Exploration::OnItem(ItemIndex item, std::span<const Feature> features) {
   pool_.OnItem(item, f, now_micros_);
 }
 
-void Exploration::OnInteraction(UserIndex user, ItemIndex item, std::string_view rec_id,
-                                bool is_click) {
+void Exploration::OnInteraction(UserIndex user, ItemIndex item, uint64_t rec_id, bool is_click) {
   // The join first: a click on a pool item (explored items are pool items; graduated ones take
   // no rewards, so the joiner buffers nothing else) is a reward for the arm it had, even when
   // this very interaction then graduates the item.
   if (is_click && pool_.InPool(item)) {
-    joiner_.OnClick({user, item, bandits::RecIdHash(rec_id), now_micros_}, &rewards_);
+    joiner_.OnClick({user, item, rec_id, now_micros_}, &rewards_);
     joiner_dirty_ = true;
     ApplyRewards();
   }
   pool_.OnInteraction(item, now_micros_);
 }
 
-void Exploration::OnServed(UserIndex user, ItemIndex item, std::string_view rec_id, uint32_t pos,
+void Exploration::OnServed(UserIndex user, ItemIndex item, uint64_t rec_id, uint32_t pos,
                            double propensity, int64_t ts_micros) {
-  joiner_.OnServed({bandits::RecIdHash(rec_id), user, item, pos, propensity, ts_micros}, &rewards_);
+  joiner_.OnServed({rec_id, user, item, pos, propensity, ts_micros}, &rewards_);
   joiner_dirty_ = true;
   ApplyRewards();
 }

@@ -58,12 +58,12 @@ class Exploration {
   // Catalog upsert with features: a new item is explorable at once.
   void OnItem(ItemIndex item, std::span<const Feature> features);
   // One interaction of `user` with `item` at the clock's now: counts towards graduation; a
-  // click (`is_click`) is also matched against the impressions of `item` to `user` (rec_id,
-  // when given, must be the impression's).
-  void OnInteraction(UserIndex user, ItemIndex item, std::string_view rec_id, bool is_click);
-  // One explored item as served (rec_id, position, propensity) at ts_micros.
-  void OnServed(UserIndex user, ItemIndex item, std::string_view rec_id, uint32_t pos,
-                double propensity, int64_t ts_micros);
+  // click (`is_click`) is also matched against the impressions of `item` to `user` (`rec_id`,
+  // bandits::RecIdHash of the event's rec_id, must be the impression's when the event has one).
+  void OnInteraction(UserIndex user, ItemIndex item, uint64_t rec_id, bool is_click);
+  // One explored item as served (rec_id hashed as above, position, propensity) at ts_micros.
+  void OnServed(UserIndex user, ItemIndex item, uint64_t rec_id, uint32_t pos, double propensity,
+                int64_t ts_micros);
   // Puts changed items' records, the pool's globals, the joiner and the clock.
   void AppendCheckpoint(state::WriteBatch* batch);
   // Loads what AppendCheckpoint wrote. Before the writer starts. Corruption for a malformed

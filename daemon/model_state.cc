@@ -7,6 +7,7 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "bandits/reward_joiner.h"
 #include "common/coding.h"
 #include "common/rng.h"
 #include "common/topk.h"
@@ -127,9 +128,13 @@ ModelState::ModelState(const Config& config, std::unique_ptr<BiasedMF> mf, std::
                        std::unique_ptr<Popularity> pop, std::unique_ptr<SessionState> sessions)
     : config_(config),
       mf_(std::move(mf)),
-      bpr_(std::move(bpr)),
       pop_(std::move(pop)),
-      sessions_(std::move(sessions)) {}
+      sessions_(std::move(sessions)),
+      bpr_(std::move(bpr)),
+      lane_(std::make_unique<ApplyLane<LaneBatch>>(
+          [this](LaneBatch& batch) { ApplyLaneBatch(batch); }, "apply-lane")) {}
+
+ModelState::~ModelState() = default;
 
 std::string_view ModelState::session_model_name() const {
   return sessions_->model() ? sessions_->model()->name() : std::string_view("none");
@@ -147,7 +152,10 @@ void ModelState::Apply(const EventView& e, double ts_seconds, uint64_t seed) {
   ++events_applied_;
   // Event time drives session expiry and the attribution windows (deterministic under replay).
   sessions_->AdvanceTime(static_cast<int64_t>(ts_seconds));
-  if (explore_) explore_->AdvanceTime(static_cast<int64_t>(ts_seconds * 1e6));
+  event_time_us_ = std::max(event_time_us_, static_cast<int64_t>(ts_seconds * 1e6));
+  LaneBatch& lane = lane_->filling();
+  LaneOp op;
+  op.ts_seconds = ts_seconds;
   switch (e.type) {
     case EventType::kRating:
     case EventType::kClick:
@@ -161,26 +169,39 @@ void ModelState::Apply(const EventView& e, double ts_seconds, uint64_t seed) {
       x.value = x.is_rating ? e.value : 0.0f;
       x.weight = config_.weights.Of(e.type);
       x.ts_seconds = static_cast<int64_t>(ts_seconds);
-      if (x.is_rating) mf_->Observe(x, history_, seed);
-      if (x.weight > 0.0f) {
-        bpr_->Observe(x, history_, seed);
-        pop_->Add(x.item, x.weight, ts_seconds);
-      }
-      if (history_.Add(x.user, x.item)) dirty_history_.Mark(x.user);
+      if (x.is_rating) mf_->Observe(x, history_, seed);  // (MF does not read the history)
+      if (x.weight > 0.0f) pop_->Add(x.item, x.weight, ts_seconds);
+      op.kind = LaneOp::Kind::kInteraction;
+      op.user = x.user;
+      op.item = x.item;
+      op.is_rating = x.is_rating;
+      op.value = x.value;
+      op.weight = x.weight;
+      op.seed = seed;
+      op.bpr = x.weight > 0.0f;
       if (!x.is_rating || config_.session.ratings) {
         sessions_->Observe(x.user, e.session, x.item, SeedFor(seed, kSessionSeedSalt));
       }
       if (explore_) {
         // Clicks, carts and purchases reward an impression; views and ratings only count.
-        const bool click = e.type == EventType::kClick || e.type == EventType::kAddToCart ||
-                           e.type == EventType::kPurchase;
-        explore_->OnInteraction(x.user, x.item, e.rec_id, click);
+        op.click = e.type == EventType::kClick || e.type == EventType::kAddToCart ||
+                   e.type == EventType::kPurchase;
+        op.rec_id = bandits::RecIdHash(e.rec_id);
       }
       break;
     }
     case EventType::kItem: {
-      const ItemIndex i = items_.Intern(e.item);  // catalog upsert
-      if (explore_) explore_->OnItem(i, e.features);
+      op.item = items_.Intern(e.item);  // catalog upsert
+      if (explore_) {
+        op.kind = LaneOp::Kind::kItem;
+        op.text_begin = static_cast<uint32_t>(lane.features.size());
+        op.text_size = static_cast<uint32_t>(e.features.size());
+        for (const Feature& f : e.features) {
+          lane.features.push_back({static_cast<uint32_t>(lane.text.size()),
+                                   static_cast<uint32_t>(f.name.size()), f.value});
+          lane.text.append(f.name);
+        }
+      }
       break;
     }
     case EventType::kImpression:
@@ -188,34 +209,120 @@ void ModelState::Apply(const EventView& e, double ts_seconds, uint64_t seed) {
     case EventType::kForgetUser: {
       const UserIndex u = users_.Find(e.user);
       if (u == kNoIndex) break;
-      for (Recommender* m : Models()) m->ForgetUser(u);
+      mf_->ForgetUser(u);
+      pop_->ForgetUser(u);
       sessions_->ForgetUser(u);
-      history_.Clear(u);
-      dirty_history_.Mark(u);
       users_.Erase(e.user);
       dirty_ids_.Mark(u);
+      op.kind = LaneOp::Kind::kForget;  // BPR and the history
+      op.user = u;
       break;
     }
   }
+  lane.ops.push_back(op);
 }
 
 void ModelState::ApplyServed(std::string_view user, std::string_view rec_id,
                              std::span<const ServedExplore> explored, int64_t ts_micros) {
   if (!explore_ || user.empty() || explored.empty()) return;
   const UserIndex u = users_.Intern(user);
+  LaneOp op;
+  op.kind = LaneOp::Kind::kServed;
+  op.user = u;
+  op.rec_id = bandits::RecIdHash(rec_id);
+  op.micros = ts_micros;
   for (const ServedExplore& x : explored) {
     const ItemIndex i = items_.Find(x.item);
     if (i == kNoIndex) continue;  // not an item of this catalog (another deployment's log)
-    explore_->OnServed(u, i, rec_id, x.pos, x.propensity, ts_micros);
+    op.item = i;
+    op.pos = x.pos;
+    op.propensity = x.propensity;
+    lane_->filling().ops.push_back(op);
+  }
+}
+
+void ModelState::SetServedProgress(int64_t cap_micros) {
+  if (!explore_) return;
+  LaneOp op;
+  op.kind = LaneOp::Kind::kServedProgress;
+  op.micros = cap_micros;
+  lane_->filling().ops.push_back(op);
+}
+
+void ModelState::HandOff(bool all) {
+  // A batch's worth: large enough that handing over (a mutex and a wakeup) costs little per
+  // event, small enough that the lane starts soon after the writer.
+  constexpr size_t kLaneBatch = 1024;
+  if (all || lane_->filling().ops.size() >= kLaneBatch) lane_->HandOff();
+}
+
+void ModelState::Flush() { lane_->Flush(); }
+
+void ModelState::ApplyLaneBatch(LaneBatch& batch) {
+  const size_t run = config_.apply_batch;
+  for (size_t begin = 0; begin < batch.ops.size(); begin += run) {
+    const size_t end = std::min(batch.ops.size(), begin + run);
+    std::unique_lock l(lane_lock_);
+    for (size_t k = begin; k < end; ++k) ApplyLaneOp(batch, batch.ops[k]);
+  }
+}
+
+void ModelState::ApplyLaneOp(const LaneBatch& batch, const LaneOp& op) {
+  using Kind = LaneOp::Kind;
+  if (op.kind == Kind::kServed) {
+    explore_->OnServed(op.user, op.item, op.rec_id, op.pos, op.propensity, op.micros);
+    return;
+  }
+  if (op.kind == Kind::kServedProgress) {
+    explore_->SetServedProgress(op.micros);
+    return;
+  }
+  if (explore_) explore_->AdvanceTime(static_cast<int64_t>(op.ts_seconds * 1e6));
+  switch (op.kind) {
+    case Kind::kInteraction: {
+      Interaction x;
+      x.user = op.user;
+      x.item = op.item;
+      x.is_rating = op.is_rating;
+      x.value = op.value;
+      x.weight = op.weight;
+      x.ts_seconds = static_cast<int64_t>(op.ts_seconds);
+      if (op.bpr) bpr_->Observe(x, history_, op.seed);
+      if (history_.Add(x.user, x.item)) dirty_history_.Mark(x.user);
+      if (explore_) explore_->OnInteraction(x.user, x.item, op.rec_id, op.click);
+      break;
+    }
+    case Kind::kItem: {
+      thread_local std::vector<Feature> features;
+      features.clear();
+      for (uint32_t f = op.text_begin; f < op.text_begin + op.text_size; ++f) {
+        const LaneFeature& lf = batch.features[f];
+        features.push_back(
+            {std::string_view(batch.text.data() + lf.name_begin, lf.name_size), lf.value});
+      }
+      explore_->OnItem(op.item, features);
+      break;
+    }
+    case Kind::kForget:
+      bpr_->ForgetUser(op.user);
+      history_.Clear(op.user);
+      dirty_history_.Mark(op.user);
+      break;
+    case Kind::kTime:
+    case Kind::kServed:
+    case Kind::kServedProgress:
+      break;
   }
 }
 
 void ModelState::Publish() {
+  lane_->Flush();
   if (snapshot_) snapshot_->Publish(*bpr_, embedding_model_);
   events_published_.store(events_applied_, std::memory_order_release);
 }
 
 void ModelState::AppendCheckpoint(state::WriteBatch* batch) {
+  lane_->Flush();  // the lane's models as of the last event applied
   // Ids: the new ones since the last checkpoint, and erased ones rewritten as "".
   for (uint32_t u = users_saved_; u < users_.size(); ++u)
     batch->Put(Family::kIds, IdKey('u', u), users_.Name(u));
@@ -364,6 +471,7 @@ Status ModelState::Restore(const state::StateReader& store) {
   }
   users_saved_ = users_.size();
   items_saved_ = items_.size();
+  if (explore_) event_time_us_ = explore_->now_micros();
   Publish();
   return Status::Ok();
 }
@@ -409,12 +517,16 @@ void ModelState::Recommend(std::string_view user, std::string_view session, uint
   thread_local std::vector<Candidate> ranked;
   double waited = 0;
   std::shared_lock l(lock_, std::defer_lock);
+  std::shared_lock ll(lane_lock_, std::defer_lock);
   LockShared(l, &waited);
+  LockShared(ll, &waited);
   if (Gather(user, session, exclude_seen, &in)) {
-    l.unlock();  // the catalog-wide passes read the snapshot
+    ll.unlock();  // the catalog-wide passes read the snapshot
+    l.unlock();
     Blend blend;
     RankSnapshot(in, CandidatesFor(k), &blend, &ranked);
     LockShared(l, &waited);
+    LockShared(ll, &waited);
     Rescore(in, blend, k, &ranked);
   } else {
     RankLocked(in, k, &ranked);
@@ -452,7 +564,7 @@ void ModelState::LockShared(std::shared_lock<RwLock>& l, double* waited) {
 }
 
 ExplorationStats ModelState::BanditStats() const {
-  std::shared_lock l(lock_);
+  std::shared_lock ll(lane_lock_);
   return explore_ ? explore_->Stats() : ExplorationStats();
 }
 
@@ -642,6 +754,7 @@ void ModelState::Rescore(const RankInputs& in, const Blend& blend, uint32_t k,
 
 Status ModelState::Next(const std::string& item, uint32_t k, std::vector<ScoredId>* out) const {
   std::shared_lock l(lock_);
+  std::shared_lock ll(lane_lock_);
   const SessionModel* sm = sessions_->model();
   if (sm == nullptr) return Status::Unavailable("no session model configured (session.model)");
   const ItemIndex i = items_.Find(item);
@@ -656,6 +769,7 @@ Status ModelState::Next(const std::string& item, uint32_t k, std::vector<ScoredI
 
 Status ModelState::Similar(const std::string& item, uint32_t k, std::vector<ScoredId>* out) const {
   std::shared_lock l(lock_);
+  std::shared_lock ll(lane_lock_);
   const ItemIndex i = items_.Find(item);
   const EmbeddingTable& q = bpr_->items();
   if (i == kNoIndex || i >= q.rows()) return Status::NotFound("unknown item '" + item + "'");
@@ -675,6 +789,7 @@ Status ModelState::Similar(const std::string& item, uint32_t k, std::vector<Scor
 
 void ModelState::Popular(uint32_t k, std::vector<ScoredId>* out) const {
   std::shared_lock l(lock_);
+  std::shared_lock ll(lane_lock_);
   std::vector<float>& scores = Scratch(items_.size());
   pop_->ScoreItems(0, history_, scores);
   Collect(scores, k, "popular", out);
@@ -692,6 +807,7 @@ PredictResult ModelState::Predict(const std::string& user, const std::string& it
 
 ModelSizes ModelState::Sizes() const {
   std::shared_lock l(lock_);
+  std::shared_lock ll(lane_lock_);
   return {users_.live(), items_.live(), history_.total(),
           events_published_.load(std::memory_order_acquire), sessions_->live()};
 }

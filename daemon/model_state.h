@@ -4,16 +4,27 @@
 // decoded events, answers scoring queries, and moves itself to and from the state store
 // (dirty rows, ids, histories and globals; offsets are the applier's).
 //
-// Thread safety: one writer thread (the consumer) calls Apply*, Publish and Checkpoint; it holds
-// the write lock (lock()) around Apply*, in small batches. Readers (HTTP threads) call the const
-// query methods, which take the lock shared themselves. Checkpoint and Publish run on the writer
-// thread without the lock: they only read the model, which nothing else writes, and touch dirty
-// sets and snapshot sides that readers never read.
+// Thread safety: two writer threads. The consumer (the "writer thread" below) calls Apply*,
+// Publish, AppendCheckpoint and Restore; it holds lock() around Apply*, in small batches, and
+// owns the id maps, MF, popularity and the sessions with their model. Apply* also records what
+// the event means for the other models (BPR, the user histories, exploration) and HandOff
+// passes those records to the lane, a thread of the ModelState's own (apply_lane.h) that
+// applies them in the same order under lane_lock_, in small batches too. Every model thus sees
+// exactly the sequence of updates it would see on one thread (the state is the same function of
+// the stream), while the two halves of an event's work run on two cores. Flush waits for the
+// lane to catch up: Publish and AppendCheckpoint call it first, so a checkpoint stores exactly
+// the events its offsets cover, and recommendations reflect every event counted as applied.
+//
+// Readers (HTTP threads) call the const query methods, which take lock() and then lane_lock_
+// shared themselves (always in that order; each writer takes only its own lock). Checkpoint and
+// Publish run on the writer thread without either lock, after Flush: they only read the model,
+// which nothing else writes then, and touch dirty sets and snapshot sides that readers never
+// read.
 //
 // Recommend's catalog-wide scoring passes read the ScoringSnapshot instead of the live tables,
-// outside the lock: the lock is held only to gather the request's inputs (user vector, session
+// outside the locks: they are held only to gather the request's inputs (user vector, session
 // query, seen items) and to rescore the best candidates exactly, so a request never waits for
-// more than one small apply batch, and the writer never waits for a request's scoring.
+// more than one small apply batch, and the writers never wait for a request's scoring.
 #pragma once
 
 #include <atomic>
@@ -27,6 +38,7 @@
 
 #include "common/ids.h"
 #include "common/status.h"
+#include "daemon/apply_lane.h"
 #include "daemon/config.h"
 #include "daemon/exploration.h"
 #include "daemon/metrics.h"
@@ -64,24 +76,31 @@ class ModelState {
   // InvalidArgument when a model's parameters are invalid.
   static Result<std::unique_ptr<ModelState>> Create(const Config& config);
 
+  ~ModelState();
+
   // --- writer side ---------------------------------------------------------------------------
   RwLock& lock() { return lock_; }
-  // Applies one valid event. `ts_seconds` is the event time (the event's own, or the Kafka
-  // timestamp when it has none); `seed` seeds every random draw of the update.
+  // Applies one valid event: the writer thread's models at once, the lane's once handed off
+  // (HandOff, Flush). `ts_seconds` is the event time (the event's own, or the Kafka timestamp
+  // when it has none); `seed` seeds every random draw of the update.
   // REQUIRES: the write lock is held by the caller.
   void Apply(const EventView& event, double ts_seconds, uint64_t seed);
+  // Passes what Apply* recorded to the lane: once a batch's worth has gathered, or (`all`)
+  // whatever there is. Writer thread, WITHOUT the write lock: it may wait for the lane.
+  void HandOff(bool all);
+  // Hands everything over and waits until the lane has applied it. Writer thread, without the
+  // write lock.
+  void Flush();
   // One served record's explored items (what /v1/recommend showed in its exploration slots),
   // for the reward join. `ts_micros` is the serving time. REQUIRES: the write lock.
   void ApplyServed(std::string_view user, std::string_view rec_id,
                    std::span<const ServedExplore> explored, int64_t ts_micros);
   // The served topic's progress, capping the reward join's watermark (Exploration::
   // SetServedProgress). REQUIRES: the write lock.
-  void SetServedProgress(int64_t cap_micros) {
-    if (explore_) explore_->SetServedProgress(cap_micros);
-  }
+  void SetServedProgress(int64_t cap_micros);
   // Event time as exploration sees it (the largest event ts applied), micros; 0 when
   // exploration is off. Writer thread.
-  int64_t event_time_micros() const { return explore_ ? explore_->now_micros() : 0; }
+  int64_t event_time_micros() const { return explore_ ? event_time_us_ : 0; }
   // Makes what Apply* changed visible to Recommend's lock-free scoring (ScoringSnapshot).
   // Writer thread, without the lock; the EventApplier calls it (EventApplier::Publish).
   void Publish();
@@ -190,17 +209,66 @@ class ModelState {
   // Takes `l` (shared), adding the time it waited to *waited (not when the lock was free).
   static void LockShared(std::shared_lock<RwLock>& l, double* waited);
 
+  // What an event (or a served record) means for the lane's models, recorded by Apply*.
+  struct LaneOp {
+    enum class Kind : uint8_t {
+      kInteraction,     // BPR, history, exploration
+      kItem,            // exploration's catalog upsert (features in LaneBatch::features)
+      kTime,            // only the event's time (impressions)
+      kForget,          // forget_user
+      kServed,          // an explored item served (exploration's reward join)
+      kServedProgress,  // the served topic's progress cap
+    };
+    Kind kind = Kind::kTime;
+    bool bpr = false;    // kInteraction: an implicit positive for BPR
+    bool click = false;  // kInteraction: rewards an impression
+    bool is_rating = false;
+    UserIndex user = 0;
+    ItemIndex item = 0;
+    float value = 0.0f;
+    float weight = 0.0f;
+    uint32_t pos = 0;         // kServed: its position
+    uint32_t text_begin = 0;  // kItem: its range of LaneBatch::features
+    uint32_t text_size = 0;
+    double ts_seconds = 0.0;  // the event time (events)
+    int64_t micros = 0;       // kServed: serving time; kServedProgress: the cap
+    uint64_t seed = 0;        // kInteraction
+    uint64_t rec_id = 0;      // kInteraction, kServed: bandits::RecIdHash
+    double propensity = 1.0;  // kServed
+  };
+  struct LaneFeature {
+    uint32_t name_begin, name_size;  // in LaneBatch::text
+    float value;
+  };
+  struct LaneBatch {
+    std::vector<LaneOp> ops;
+    std::string text;  // feature names of the ops
+    std::vector<LaneFeature> features;
+    bool empty() const { return ops.empty(); }
+    void clear() {
+      ops.clear();
+      text.clear();
+      features.clear();
+    }
+  };
+  // Lane thread: applies a batch, under lane_lock_ in runs of config_.apply_batch ops.
+  void ApplyLaneBatch(LaneBatch& batch);
+  void ApplyLaneOp(const LaneBatch& batch, const LaneOp& op);
+
   const Config config_;
-  mutable RwLock lock_;
+  mutable RwLock lock_;       // the writer thread's models and the id maps
+  mutable RwLock lane_lock_;  // the lane's models
   Histogram* lock_wait_ = nullptr;
+  // The writer thread's (lock_):
   IdMap users_;
   IdMap items_;
-  UserHistory history_;
   std::unique_ptr<BiasedMF> mf_;
-  std::unique_ptr<BPR> bpr_;
   std::unique_ptr<Popularity> pop_;
   std::unique_ptr<SessionState> sessions_;  // its model (may be null) persists with the rows
-  std::unique_ptr<Exploration> explore_;    // null: exploration off (bandit.policy "none")
+  // The lane's (lane_lock_):
+  UserHistory history_;
+  std::unique_ptr<BPR> bpr_;
+  std::unique_ptr<Exploration> explore_;  // null: exploration off (bandit.policy "none")
   EmbeddingSessionModel* embedding_model_ = nullptr;  // the session model, when it is linear
   std::unique_ptr<ScoringSnapshot> snapshot_;
   uint64_t events_applied_ = 0;
@@ -210,8 +278,11 @@ class ModelState {
   // Writer-only bookkeeping for checkpoints.
   uint32_t users_saved_ = 0;  // ids [0, users_saved_) are in the store
   uint32_t items_saved_ = 0;
-  DirtySet dirty_ids_;  // erased user ids to rewrite
-  DirtySet dirty_history_;
+  DirtySet dirty_ids_;         // erased user ids to rewrite
+  DirtySet dirty_history_;     // the lane's
+  int64_t event_time_us_ = 0;  // the largest event time applied (exploration's clock)
+  // Last: its thread stops before anything it applies to goes away.
+  std::unique_ptr<ApplyLane<LaneBatch>> lane_;
 };
 
 }  // namespace streamrec::daemon

@@ -74,8 +74,11 @@ void Warm(Feed& feed) {
 void Served(ModelState& m, const std::string& user, const std::string& rec, const std::string& item,
             int64_t ts) {
   const ServedExplore x{item, 9, 0.5};
-  std::unique_lock l(m.lock());
-  m.ApplyServed(user, rec, std::span<const ServedExplore>(&x, 1), ts * 1'000'000);
+  {
+    std::unique_lock l(m.lock());
+    m.ApplyServed(user, rec, std::span<const ServedExplore>(&x, 1), ts * 1'000'000);
+  }
+  m.Publish();  // the lane has joined it
 }
 
 }  // namespace
