@@ -131,8 +131,12 @@ ModelState::ModelState(const Config& config, std::unique_ptr<BiasedMF> mf, std::
       pop_(std::move(pop)),
       sessions_(std::move(sessions)),
       bpr_(std::move(bpr)),
-      lane_(std::make_unique<ApplyLane<LaneBatch>>(
-          [this](LaneBatch& batch) { ApplyLaneBatch(batch); }, "apply-lane")) {}
+      bpr_lane_(std::make_unique<ApplyLane<LaneBatch>>(
+          [this](LaneBatch& b) { ApplyLaneBatch(b, bpr_lock_, &ModelState::ApplyBprOp); },
+          "bpr-lane")),
+      session_lane_(std::make_unique<ApplyLane<LaneBatch>>(
+          [this](LaneBatch& b) { ApplyLaneBatch(b, session_lock_, &ModelState::ApplySessionOp); },
+          "session-lane")) {}
 
 ModelState::~ModelState() = default;
 
@@ -150,12 +154,13 @@ std::vector<ModelState::PersistedModel> ModelState::Persisted() const {
 
 void ModelState::Apply(const EventView& e, double ts_seconds, uint64_t seed) {
   ++events_applied_;
-  // Event time drives session expiry and the attribution windows (deterministic under replay).
-  sessions_->AdvanceTime(static_cast<int64_t>(ts_seconds));
+  // Event time drives session expiry and the attribution windows (deterministic under replay):
+  // every event gives each lane an op, with its time.
   event_time_us_ = std::max(event_time_us_, static_cast<int64_t>(ts_seconds * 1e6));
-  LaneBatch& lane = lane_->filling();
-  LaneOp op;
-  op.ts_seconds = ts_seconds;
+  LaneBatch& lane = bpr_lane_->filling();
+  LaneBatch& session_lane = session_lane_->filling();
+  LaneOp op, session_op;
+  op.ts_seconds = session_op.ts_seconds = ts_seconds;
   switch (e.type) {
     case EventType::kRating:
     case EventType::kClick:
@@ -180,7 +185,13 @@ void ModelState::Apply(const EventView& e, double ts_seconds, uint64_t seed) {
       op.seed = seed;
       op.bpr = x.weight > 0.0f;
       if (!x.is_rating || config_.session.ratings) {
-        sessions_->Observe(x.user, e.session, x.item, SeedFor(seed, kSessionSeedSalt));
+        session_op.kind = LaneOp::Kind::kInteraction;
+        session_op.user = x.user;
+        session_op.item = x.item;
+        session_op.seed = SeedFor(seed, kSessionSeedSalt);
+        session_op.text_begin = static_cast<uint32_t>(session_lane.text.size());
+        session_op.text_size = static_cast<uint32_t>(e.session.size());
+        session_lane.text.append(e.session);
       }
       if (explore_) {
         // Clicks, carts and purchases reward an impression; views and ratings only count.
@@ -211,15 +222,15 @@ void ModelState::Apply(const EventView& e, double ts_seconds, uint64_t seed) {
       if (u == kNoIndex) break;
       mf_->ForgetUser(u);
       pop_->ForgetUser(u);
-      sessions_->ForgetUser(u);
       users_.Erase(e.user);
       dirty_ids_.Mark(u);
-      op.kind = LaneOp::Kind::kForget;  // BPR and the history
-      op.user = u;
+      op.kind = session_op.kind = LaneOp::Kind::kForget;  // BPR, the history, the session
+      op.user = session_op.user = u;
       break;
     }
   }
   lane.ops.push_back(op);
+  session_lane.ops.push_back(session_op);
 }
 
 void ModelState::ApplyServed(std::string_view user, std::string_view rec_id,
@@ -237,7 +248,7 @@ void ModelState::ApplyServed(std::string_view user, std::string_view rec_id,
     op.item = i;
     op.pos = x.pos;
     op.propensity = x.propensity;
-    lane_->filling().ops.push_back(op);
+    bpr_lane_->filling().ops.push_back(op);
   }
 }
 
@@ -246,28 +257,45 @@ void ModelState::SetServedProgress(int64_t cap_micros) {
   LaneOp op;
   op.kind = LaneOp::Kind::kServedProgress;
   op.micros = cap_micros;
-  lane_->filling().ops.push_back(op);
+  bpr_lane_->filling().ops.push_back(op);
 }
 
 void ModelState::HandOff(bool all) {
   // A batch's worth: large enough that handing over (a mutex and a wakeup) costs little per
   // event, small enough that the lane starts soon after the writer.
   constexpr size_t kLaneBatch = 1024;
-  if (all || lane_->filling().ops.size() >= kLaneBatch) lane_->HandOff();
-}
-
-void ModelState::Flush() { lane_->Flush(); }
-
-void ModelState::ApplyLaneBatch(LaneBatch& batch) {
-  const size_t run = config_.apply_batch;
-  for (size_t begin = 0; begin < batch.ops.size(); begin += run) {
-    const size_t end = std::min(batch.ops.size(), begin + run);
-    std::unique_lock l(lane_lock_);
-    for (size_t k = begin; k < end; ++k) ApplyLaneOp(batch, batch.ops[k]);
+  for (ApplyLane<LaneBatch>* lane : {bpr_lane_.get(), session_lane_.get()}) {
+    if (all || lane->filling().ops.size() >= kLaneBatch) lane->HandOff();
   }
 }
 
-void ModelState::ApplyLaneOp(const LaneBatch& batch, const LaneOp& op) {
+void ModelState::Flush() {
+  bpr_lane_->HandOff();  // both at work before waiting for either
+  session_lane_->Flush();
+  bpr_lane_->Flush();
+}
+
+void ModelState::ApplyLaneBatch(LaneBatch& batch, RwLock& lock,
+                                void (ModelState::*apply)(const LaneBatch&, const LaneOp&)) {
+  const size_t run = config_.apply_batch;
+  for (size_t begin = 0; begin < batch.ops.size(); begin += run) {
+    const size_t end = std::min(batch.ops.size(), begin + run);
+    std::unique_lock l(lock);
+    for (size_t k = begin; k < end; ++k) (this->*apply)(batch, batch.ops[k]);
+  }
+}
+
+void ModelState::ApplySessionOp(const LaneBatch& batch, const LaneOp& op) {
+  sessions_->AdvanceTime(static_cast<int64_t>(op.ts_seconds));
+  if (op.kind == LaneOp::Kind::kInteraction) {
+    const std::string_view session(batch.text.data() + op.text_begin, op.text_size);
+    sessions_->Observe(op.user, session, op.item, op.seed);
+  } else if (op.kind == LaneOp::Kind::kForget) {
+    sessions_->ForgetUser(op.user);
+  }
+}
+
+void ModelState::ApplyBprOp(const LaneBatch& batch, const LaneOp& op) {
   using Kind = LaneOp::Kind;
   if (op.kind == Kind::kServed) {
     explore_->OnServed(op.user, op.item, op.rec_id, op.pos, op.propensity, op.micros);
@@ -316,13 +344,13 @@ void ModelState::ApplyLaneOp(const LaneBatch& batch, const LaneOp& op) {
 }
 
 void ModelState::Publish() {
-  lane_->Flush();
+  Flush();
   if (snapshot_) snapshot_->Publish(*bpr_, embedding_model_);
   events_published_.store(events_applied_, std::memory_order_release);
 }
 
 void ModelState::AppendCheckpoint(state::WriteBatch* batch) {
-  lane_->Flush();  // the lane's models as of the last event applied
+  Flush();  // the lanes' models as of the last event applied
   // Ids: the new ones since the last checkpoint, and erased ones rewritten as "".
   for (uint32_t u = users_saved_; u < users_.size(); ++u)
     batch->Put(Family::kIds, IdKey('u', u), users_.Name(u));
@@ -517,16 +545,20 @@ void ModelState::Recommend(std::string_view user, std::string_view session, uint
   thread_local std::vector<Candidate> ranked;
   double waited = 0;
   std::shared_lock l(lock_, std::defer_lock);
-  std::shared_lock ll(lane_lock_, std::defer_lock);
+  std::shared_lock ll(bpr_lock_, std::defer_lock);
+  std::shared_lock ls(session_lock_, std::defer_lock);
   LockShared(l, &waited);
   LockShared(ll, &waited);
+  LockShared(ls, &waited);
   if (Gather(user, session, exclude_seen, &in)) {
-    ll.unlock();  // the catalog-wide passes read the snapshot
+    ls.unlock();  // the catalog-wide passes read the snapshot
+    ll.unlock();
     l.unlock();
     Blend blend;
     RankSnapshot(in, CandidatesFor(k), &blend, &ranked);
     LockShared(l, &waited);
     LockShared(ll, &waited);
+    LockShared(ls, &waited);
     Rescore(in, blend, k, &ranked);
   } else {
     RankLocked(in, k, &ranked);
@@ -564,7 +596,7 @@ void ModelState::LockShared(std::shared_lock<RwLock>& l, double* waited) {
 }
 
 ExplorationStats ModelState::BanditStats() const {
-  std::shared_lock ll(lane_lock_);
+  std::shared_lock ll(bpr_lock_);
   return explore_ ? explore_->Stats() : ExplorationStats();
 }
 
@@ -754,7 +786,7 @@ void ModelState::Rescore(const RankInputs& in, const Blend& blend, uint32_t k,
 
 Status ModelState::Next(const std::string& item, uint32_t k, std::vector<ScoredId>* out) const {
   std::shared_lock l(lock_);
-  std::shared_lock ll(lane_lock_);
+  std::shared_lock ls(session_lock_);
   const SessionModel* sm = sessions_->model();
   if (sm == nullptr) return Status::Unavailable("no session model configured (session.model)");
   const ItemIndex i = items_.Find(item);
@@ -769,7 +801,7 @@ Status ModelState::Next(const std::string& item, uint32_t k, std::vector<ScoredI
 
 Status ModelState::Similar(const std::string& item, uint32_t k, std::vector<ScoredId>* out) const {
   std::shared_lock l(lock_);
-  std::shared_lock ll(lane_lock_);
+  std::shared_lock ll(bpr_lock_);
   const ItemIndex i = items_.Find(item);
   const EmbeddingTable& q = bpr_->items();
   if (i == kNoIndex || i >= q.rows()) return Status::NotFound("unknown item '" + item + "'");
@@ -789,7 +821,7 @@ Status ModelState::Similar(const std::string& item, uint32_t k, std::vector<Scor
 
 void ModelState::Popular(uint32_t k, std::vector<ScoredId>* out) const {
   std::shared_lock l(lock_);
-  std::shared_lock ll(lane_lock_);
+  std::shared_lock ll(bpr_lock_);
   std::vector<float>& scores = Scratch(items_.size());
   pop_->ScoreItems(0, history_, scores);
   Collect(scores, k, "popular", out);
@@ -807,7 +839,8 @@ PredictResult ModelState::Predict(const std::string& user, const std::string& it
 
 ModelSizes ModelState::Sizes() const {
   std::shared_lock l(lock_);
-  std::shared_lock ll(lane_lock_);
+  std::shared_lock ll(bpr_lock_);
+  std::shared_lock ls(session_lock_);
   return {users_.live(), items_.live(), history_.total(),
           events_published_.load(std::memory_order_acquire), sessions_->live()};
 }

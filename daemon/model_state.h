@@ -4,22 +4,23 @@
 // decoded events, answers scoring queries, and moves itself to and from the state store
 // (dirty rows, ids, histories and globals; offsets are the applier's).
 //
-// Thread safety: two writer threads. The consumer (the "writer thread" below) calls Apply*,
+// Thread safety: three writer threads. The consumer (the "writer thread" below) calls Apply*,
 // Publish, AppendCheckpoint and Restore; it holds lock() around Apply*, in small batches, and
-// owns the id maps, MF, popularity and the sessions with their model. Apply* also records what
-// the event means for the other models (BPR, the user histories, exploration) and HandOff
-// passes those records to the lane, a thread of the ModelState's own (apply_lane.h) that
-// applies them in the same order under lane_lock_, in small batches too. Every model thus sees
+// owns the id maps, MF and popularity. Apply* also records what each event means for the other
+// models, and HandOff passes those records to two lanes, threads of the ModelState's own
+// (apply_lane.h) that apply them in the same order, in small batches too: the BPR lane (BPR,
+// the user histories and exploration, which reads BPR's user vectors) under bpr_lock_, the
+// session lane (the sessions and their model) under session_lock_. Every model thus sees
 // exactly the sequence of updates it would see on one thread (the state is the same function of
-// the stream), while the two halves of an event's work run on two cores. Flush waits for the
-// lane to catch up: Publish and AppendCheckpoint call it first, so a checkpoint stores exactly
-// the events its offsets cover, and recommendations reflect every event counted as applied.
+// the stream), while an event's work is spread over the cores. Flush waits for both lanes to
+// catch up: Publish and AppendCheckpoint call it first, so a checkpoint stores exactly the
+// events its offsets cover, and recommendations reflect every event counted as applied.
 //
-// Readers (HTTP threads) call the const query methods, which take lock() and then lane_lock_
-// shared themselves (always in that order; each writer takes only its own lock). Checkpoint and
-// Publish run on the writer thread without either lock, after Flush: they only read the model,
-// which nothing else writes then, and touch dirty sets and snapshot sides that readers never
-// read.
+// Readers (HTTP threads) call the const query methods, which take lock(), bpr_lock_ and
+// session_lock_ shared as they need them, always in that order (each writer takes only its own
+// lock). Checkpoint and Publish run on the writer thread without any lock, after Flush: they
+// only read the model, which nothing else writes then, and touch dirty sets and snapshot sides
+// that readers never read.
 //
 // Recommend's catalog-wide scoring passes read the ScoringSnapshot instead of the live tables,
 // outside the locks: they are held only to gather the request's inputs (user vector, session
@@ -80,16 +81,16 @@ class ModelState {
 
   // --- writer side ---------------------------------------------------------------------------
   RwLock& lock() { return lock_; }
-  // Applies one valid event: the writer thread's models at once, the lane's once handed off
+  // Applies one valid event: the writer thread's models at once, the lanes' once handed off
   // (HandOff, Flush). `ts_seconds` is the event time (the event's own, or the Kafka timestamp
   // when it has none); `seed` seeds every random draw of the update.
   // REQUIRES: the write lock is held by the caller.
   void Apply(const EventView& event, double ts_seconds, uint64_t seed);
-  // Passes what Apply* recorded to the lane: once a batch's worth has gathered, or (`all`)
-  // whatever there is. Writer thread, WITHOUT the write lock: it may wait for the lane.
+  // Passes what Apply* recorded to the lanes: once a batch's worth has gathered, or (`all`)
+  // whatever there is. Writer thread, WITHOUT the write lock: it may wait for a lane.
   void HandOff(bool all);
-  // Hands everything over and waits until the lane has applied it. Writer thread, without the
-  // write lock.
+  // Hands everything over and waits until both lanes have applied it. Writer thread, without
+  // the write lock.
   void Flush();
   // One served record's explored items (what /v1/recommend showed in its exploration slots),
   // for the reward join. `ts_micros` is the serving time. REQUIRES: the write lock.
@@ -209,12 +210,12 @@ class ModelState {
   // Takes `l` (shared), adding the time it waited to *waited (not when the lock was free).
   static void LockShared(std::shared_lock<RwLock>& l, double* waited);
 
-  // What an event (or a served record) means for the lane's models, recorded by Apply*.
+  // What an event (or a served record) means for a lane's models, recorded by Apply*.
   struct LaneOp {
     enum class Kind : uint8_t {
-      kInteraction,     // BPR, history, exploration
+      kInteraction,     // BPR lane: BPR, history, exploration; session lane: the session
       kItem,            // exploration's catalog upsert (features in LaneBatch::features)
-      kTime,            // only the event's time (impressions)
+      kTime,            // only the event's time
       kForget,          // forget_user
       kServed,          // an explored item served (exploration's reward join)
       kServedProgress,  // the served topic's progress cap
@@ -227,12 +228,14 @@ class ModelState {
     ItemIndex item = 0;
     float value = 0.0f;
     float weight = 0.0f;
-    uint32_t pos = 0;         // kServed: its position
-    uint32_t text_begin = 0;  // kItem: its range of LaneBatch::features
+    uint32_t pos = 0;  // kServed: its position
+    // kItem: its range of LaneBatch::features; session lane's kInteraction: the session id in
+    // LaneBatch::text (empty: the user's implicit session).
+    uint32_t text_begin = 0;
     uint32_t text_size = 0;
     double ts_seconds = 0.0;  // the event time (events)
     int64_t micros = 0;       // kServed: serving time; kServedProgress: the cap
-    uint64_t seed = 0;        // kInteraction
+    uint64_t seed = 0;        // kInteraction: the update's seed
     uint64_t rec_id = 0;      // kInteraction, kServed: bandits::RecIdHash
     double propensity = 1.0;  // kServed
   };
@@ -242,7 +245,7 @@ class ModelState {
   };
   struct LaneBatch {
     std::vector<LaneOp> ops;
-    std::string text;  // feature names of the ops
+    std::string text;  // feature names and session ids of the ops
     std::vector<LaneFeature> features;
     bool empty() const { return ops.empty(); }
     void clear() {
@@ -251,21 +254,27 @@ class ModelState {
       features.clear();
     }
   };
-  // Lane thread: applies a batch, under lane_lock_ in runs of config_.apply_batch ops.
-  void ApplyLaneBatch(LaneBatch& batch);
-  void ApplyLaneOp(const LaneBatch& batch, const LaneOp& op);
+  // Lane thread: applies a batch's ops with `apply`, under `lock` in runs of
+  // config_.apply_batch ops.
+  void ApplyLaneBatch(LaneBatch& batch, RwLock& lock,
+                      void (ModelState::*apply)(const LaneBatch&, const LaneOp&));
+  // One op, on the BPR lane (BPR, the histories, exploration) or the session lane.
+  void ApplyBprOp(const LaneBatch& batch, const LaneOp& op);
+  void ApplySessionOp(const LaneBatch& batch, const LaneOp& op);
 
   const Config config_;
-  mutable RwLock lock_;       // the writer thread's models and the id maps
-  mutable RwLock lane_lock_;  // the lane's models
+  mutable RwLock lock_;          // the writer thread's models and the id maps
+  mutable RwLock bpr_lock_;      // the BPR lane's models
+  mutable RwLock session_lock_;  // the session lane's
   Histogram* lock_wait_ = nullptr;
   // The writer thread's (lock_):
   IdMap users_;
   IdMap items_;
   std::unique_ptr<BiasedMF> mf_;
   std::unique_ptr<Popularity> pop_;
+  // The session lane's (session_lock_):
   std::unique_ptr<SessionState> sessions_;  // its model (may be null) persists with the rows
-  // The lane's (lane_lock_):
+  // The BPR lane's (bpr_lock_):
   UserHistory history_;
   std::unique_ptr<BPR> bpr_;
   std::unique_ptr<Exploration> explore_;  // null: exploration off (bandit.policy "none")
@@ -279,10 +288,11 @@ class ModelState {
   uint32_t users_saved_ = 0;  // ids [0, users_saved_) are in the store
   uint32_t items_saved_ = 0;
   DirtySet dirty_ids_;         // erased user ids to rewrite
-  DirtySet dirty_history_;     // the lane's
+  DirtySet dirty_history_;     // the BPR lane's
   int64_t event_time_us_ = 0;  // the largest event time applied (exploration's clock)
-  // Last: its thread stops before anything it applies to goes away.
-  std::unique_ptr<ApplyLane<LaneBatch>> lane_;
+  // Last: their threads stop before anything they apply to goes away.
+  std::unique_ptr<ApplyLane<LaneBatch>> bpr_lane_;
+  std::unique_ptr<ApplyLane<LaneBatch>> session_lane_;
 };
 
 }  // namespace streamrec::daemon
