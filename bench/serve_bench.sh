@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Whole-process benchmarks of `streamrec serve` (issue bars, quoted in docs/BENCHMARKS.md):
 #  1. ingest: events applied/s by the daemon vs. the rate at which a bare librdkafka consumer
-#     (kcat) reads the same topic from the same broker;
+#     (kcat) reads the same topic from the same broker, over the whole run and in steady state
+#     (bench/rate.py);
 #  2. /v1/recommend latency (wrk -t1 -c2 -d10s --latency) with 100k items x 64 dims while a
 #     replay feeds ingest: a user alone (BPR), then a user with a live session (session model +
 #     BPR blend); both p99s are printed;
@@ -73,21 +74,22 @@ brokers=$(start_broker)
 "$bin" gen --users 100000 --items 20000 --events 1000000 --seed 1 --out "$work/events.jsonl"
 n=$(wc -l < "$work/events.jsonl")
 "$bin" replay --data "$work/events.jsonl" --brokers "$brokers" --quiet
+# Both sides are timed two ways (bench/rate.py): over the whole run, and in steady state, from
+# the first reading at 10% of the events to the first at 90% (the start-up and the last
+# partition's tail left out, for kcat and the daemon alike).
 t0=$(now)
-kcat -C -b "$brokers" -t events -e -q -o beginning -X queued.min.messages=1000000 | wc -l > "$work/kcat.count"
+kcat -C -b "$brokers" -t events -e -q -o beginning -X queued.min.messages=1000000 |
+  python3 bench/rate.py lines "$n" > "$work/kcat.rate"
 t1=$(now)
-kcat_rate=$(python3 -c "print(int($(cat "$work/kcat.count") / ($t1 - $t0)))")
-echo "kcat read $(cat "$work/kcat.count") messages in $(python3 -c "print(round($t1-$t0,2))") s: $kcat_rate msg/s"
+read -r kcat_count kcat_first kcat_steady < "$work/kcat.rate"
+kcat_rate=$(python3 -c "print(int($kcat_count / ($t1 - $t0)))")
+echo "kcat read $kcat_count messages in $(python3 -c "print(round($t1-$t0,2))") s: $kcat_rate msg/s; first to last message $kcat_first/s; steady (10%-90%) $kcat_steady/s"
 port=$((20000 + RANDOM % 20000))
 start_serve "$brokers" "$port" "$work/state1"
 url=http://127.0.0.1:$port
-while [ "$(applied "$url")" -eq 0 ]; do sleep 0.01; done
-t0=$(now)
-while [ "$(applied "$url")" -lt "$n" ]; do sleep 0.1; done
-t1=$(now)
-rate=$(python3 -c "print(int($n / ($t1 - $t0)))")
-echo "streamrec applied $n events in $(python3 -c "print(round($t1-$t0,2))") s: $rate events/s"
-echo "ratio applied/kcat: $(python3 -c "print(round($rate / $kcat_rate, 2))")  (bar >= 0.5)"
+read -r _ rate steady < <(python3 bench/rate.py metrics "$url" "$n")
+echo "streamrec applied $n events: first to last $rate events/s; steady (10%-90%) $steady events/s"
+echo "ratio applied/kcat: whole run $(python3 -c "print(round($rate / $kcat_rate, 2))"), steady $(python3 -c "print(round($steady / $kcat_steady, 2))")  (bar >= 0.5)"
 stop_section
 fi
 

@@ -127,8 +127,9 @@ struct Config {
   BanditConfig bandit;
   // Base seed of every random draw (combined with each event's partition and offset).
   uint64_t seed = 42;
-  // Events applied per hold of the model's write lock: bounds how long a reader waits for the
-  // writer (4 events are ~20 us of writer work; readers pass a writer that waits, rw_lock.h).
+  // Events applied per hold of a writer's lock (the consumer's, and each apply lane's): bounds
+  // how long a reader waits for a writer (4 events are a few us of each writer's work; readers
+  // pass a writer that waits, rw_lock.h).
   uint32_t apply_batch = 4;
   // Score /v1/recommend's catalog-wide passes on an int8 snapshot of the item tables, outside
   // the model lock, then rescore the best candidates exactly (daemon/scoring_snapshot.h; costs

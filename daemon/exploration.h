@@ -10,8 +10,9 @@
 // time (the EventApplier holds it until then), so whichever of the two topics is consumed
 // ahead, a click is matched against every impression that precedes it.
 //
-// Thread safety: none of its own. ModelState calls the writer methods under its write lock (or,
-// for AppendCheckpoint, on the writer thread alone) and the const ones under its shared lock.
+// Thread safety: none of its own. ModelState calls the writer methods on its BPR lane under that
+// lane's lock (or, for AppendCheckpoint and Restore, on the consumer thread while the lane is
+// idle) and the const ones under the lane's lock shared.
 #pragma once
 
 #include <cstdint>

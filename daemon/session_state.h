@@ -21,9 +21,9 @@
 // max_sessions cap evicts first.) A bogus far-future timestamp expires every session: there is
 // no wall clock to compare with.
 //
-// Thread safety: none of its own; ModelState calls the non-const methods under its write lock
-// (or, for AppendCheckpoint, on the writer thread alone) and the const ones under its shared
-// lock.
+// Thread safety: none of its own; ModelState calls the non-const methods on its session lane
+// under that lane's lock (or, for AppendCheckpoint and Restore, on the consumer thread while the
+// lane is idle) and the const ones under the lane's lock shared.
 #pragma once
 
 #include <cstdint>
