@@ -369,32 +369,53 @@ void ModelState::AppendCheckpoint(state::WriteBatch* batch) {
   // dirty item rows of BPR and the session model all over the catalog; one record holding every
   // model's part rewrote the other models' parts with them: at 100k items 122 MB a
   // checkpoint instead of 81.)
+  // The records go out in key order (row-major: a row's parts together), which RocksDB's
+  // memtable inserts at its last insert position instead of searching for each: in model order
+  // every model's pass restarted from the first row (the checkpoint thread's skiplist inserts
+  // were ~10% of the daemon's CPU under ingest at 100k items).
   const std::vector<PersistedModel> persisted = Persisted();
-  std::vector<uint32_t> users, items;
-  std::string key, value;
-  for (size_t part = 0; part < persisted.size(); ++part) {
-    PersistentModel* const m = persisted[part].model;
-    if (m == nullptr) continue;
-    users.clear();
-    items.clear();
-    m->TakeDirty(&users, &items);
-    auto put = [&](state::Family family, uint32_t index, auto save) {
-      key.clear();
-      state::AppendRowPartKey(index, static_cast<uint8_t>(part), &key);
-      value.clear();
-      ByteWriter w(&value);
-      save(&w);
-      if (value.empty()) {
-        batch->Delete(family, key);  // the model has no such row (any more)
-      } else {
-        batch->Put(family, key, value);
-      }
-    };
-    for (UserIndex u : users) {
-      put(Family::kUsers, u, [&](ByteWriter* w) { m->SaveUserRow(u, w); });
+  const size_t parts = persisted.size();
+  thread_local std::vector<std::vector<uint32_t>> dirty_users, dirty_items;  // per part, sorted
+  dirty_users.resize(parts);
+  dirty_items.resize(parts);
+  for (size_t part = 0; part < parts; ++part) {
+    dirty_users[part].clear();
+    dirty_items[part].clear();
+    if (persisted[part].model != nullptr) {
+      persisted[part].model->TakeDirty(&dirty_users[part], &dirty_items[part]);
     }
-    for (ItemIndex i : items) {
-      put(Family::kItems, i, [&](ByteWriter* w) { m->SaveItemRow(i, w); });
+  }
+  std::string key, value;
+  std::vector<size_t> next(parts);
+  for (const bool is_user : {true, false}) {
+    const auto& dirty = is_user ? dirty_users : dirty_items;
+    const Family family = is_user ? Family::kUsers : Family::kItems;
+    std::fill(next.begin(), next.end(), 0);
+    for (;;) {
+      uint32_t row = kNoIndex;  // the smallest row still to write, of any part
+      for (size_t part = 0; part < parts; ++part) {
+        if (next[part] < dirty[part].size()) row = std::min(row, dirty[part][next[part]]);
+      }
+      if (row == kNoIndex) break;
+      for (size_t part = 0; part < parts; ++part) {
+        if (next[part] >= dirty[part].size() || dirty[part][next[part]] != row) continue;
+        ++next[part];
+        PersistentModel* const m = persisted[part].model;
+        key.clear();
+        state::AppendRowPartKey(row, static_cast<uint8_t>(part), &key);
+        value.clear();
+        ByteWriter w(&value);
+        if (is_user) {
+          m->SaveUserRow(row, &w);
+        } else {
+          m->SaveItemRow(row, &w);
+        }
+        if (value.empty()) {
+          batch->Delete(family, key);  // the model has no such row (any more)
+        } else {
+          batch->Put(family, key, value);
+        }
+      }
     }
   }
 
