@@ -79,14 +79,23 @@ void EventApplier::Publish(bool force) {
   // Each publish copies the rows changed since the side was last written, at random places in
   // tables larger than the caches (perf at 20k events/s, 100k items: 20% of the consumer when
   // every 50 ms batch was published). Every 250 ms, rows changed several times are copied once
-  // and the copies run in longer ascending sweeps; recommendations lag the stream by at most
-  // that, and an idle consumer publishes at once.
+  // and the copies run in longer ascending sweeps; an idle consumer publishes at once. Sampled
+  // negatives change rows all over the catalog, so at 100k items a publish re-quantizes most
+  // of both item tables (~20 ms: half the consumer's CPU under 20k events/s, competing with the
+  // HTTP threads); the interval therefore stretches to 25 times the last publish's duration,
+  // which keeps publishing under ~4% of a core. Recommendations lag the stream by at most
+  // the interval (250 ms at 20k items, ~0.5 s at 100k).
   constexpr auto kPublishInterval = std::chrono::milliseconds(250);
+  constexpr int kPublishCostFactor = 25;
   if (!unpublished_) return;
   const auto now = std::chrono::steady_clock::now();
-  if (!force && now - last_publish_ < kPublishInterval) return;
+  if (!force && now - last_publish_ < std::max<std::chrono::steady_clock::duration>(
+                                          kPublishInterval, kPublishCostFactor * publish_cost_)) {
+    return;
+  }
   model_->Publish();
   last_publish_ = now;
+  publish_cost_ = std::chrono::steady_clock::now() - now;
   unpublished_ = false;
   for (int t = 0; t < kNumEventTypes; ++t) {
     if (uncounted_[t] == 0) continue;

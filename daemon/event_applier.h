@@ -176,6 +176,7 @@ class EventApplier final : public stream::RebalanceListener {
   std::array<uint64_t, kNumEventTypes> uncounted_{};
   bool unpublished_ = false;
   std::chrono::steady_clock::time_point last_publish_{};
+  std::chrono::steady_clock::duration publish_cost_{};  // how long the last publish took
   Counter* served_records_;
   Counter* served_forced_;
 
