@@ -53,7 +53,8 @@ class EventApplier final : public stream::RebalanceListener {
   // Makes the events applied so far visible to /v1/recommend's lock-free scoring
   // (ModelState::Publish), then counts them in streamrec_events_applied_total: once the counter
   // shows an event, recommendations reflect it. Without `force`, at most every
-  // 250 ms. The consumer loop forces it when a poll comes back empty.
+  // 250 ms, or 25 times as long as the last publish took when that is longer (event_applier.cc).
+  // The consumer loop forces it when a poll comes back empty.
   void Publish(bool force);
   // Collects the outcome of the checkpoint in flight when it has finished (its error, if it
   // failed), and starts the next one when due (interval or event count). A requested

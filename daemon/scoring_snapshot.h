@@ -5,8 +5,9 @@
 // for the writer, and the writer never waits for them (only, rarely, for a reader still on the
 // side it is about to write, one that began before the previous flip).
 //
-// Freshness: the consumer publishes every 250 ms while events flow and at once when it goes
-// idle (EventApplier::Publish), and counts an event as applied only once it is published.
+// Freshness: the consumer publishes every 250 ms while events flow (longer when a publish is
+// costly: 25 times its duration, ~0.5 s at 100k items) and at once when it goes idle
+// (EventApplier::Publish), and counts an event as applied only once it is published.
 // Scores read from a side are approximate (int8); the read path rescores its best
 // candidates exactly from the live model (ModelState::Recommend).
 #pragma once
