@@ -71,7 +71,7 @@ void EventApplier::Handle(std::vector<stream::Message>& batch) {
   for (size_t begin = 0; begin < batch.size(); begin += config_.apply_batch) {
     ApplyRun(batch, begin, std::min(batch.size(), begin + config_.apply_batch));
   }
-  model_->HandOff(/*all=*/true);  // the lane works on this poll's events while we poll
+  model_->HandOff(/*all=*/true);  // the lanes work on this poll's events while we poll
   Publish(/*force=*/false);
 }
 
