@@ -183,7 +183,6 @@ void ModelState::Apply(const EventView& e, double ts_seconds, uint64_t seed) {
       op.value = x.value;
       op.weight = x.weight;
       op.seed = seed;
-      op.bpr = x.weight > 0.0f;
       if (!x.is_rating || config_.session.ratings) {
         session_op.kind = LaneOp::Kind::kInteraction;
         session_op.user = x.user;
@@ -315,7 +314,7 @@ void ModelState::ApplyBprOp(const LaneBatch& batch, const LaneOp& op) {
       x.value = op.value;
       x.weight = op.weight;
       x.ts_seconds = static_cast<int64_t>(op.ts_seconds);
-      if (op.bpr) bpr_->Observe(x, history_, op.seed);
+      if (x.weight > 0.0f) bpr_->Observe(x, history_, op.seed);  // an implicit positive
       if (history_.Add(x.user, x.item)) dirty_history_.Mark(x.user);
       if (explore_) explore_->OnInteraction(x.user, x.item, op.rec_id, op.click);
       break;

@@ -221,7 +221,6 @@ class ModelState {
       kServedProgress,  // the served topic's progress cap
     };
     Kind kind = Kind::kTime;
-    bool bpr = false;    // kInteraction: an implicit positive for BPR
     bool click = false;  // kInteraction: rewards an impression
     bool is_rating = false;
     UserIndex user = 0;

@@ -36,7 +36,7 @@ class Pacer {
  public:
   explicit Pacer(double rate)
       : rate_(rate),
-        step_(rate > 0 ? std::max<uint64_t>(1, static_cast<uint64_t>(rate * 0.005)) : 1),
+        step_(std::max<uint64_t>(1, static_cast<uint64_t>(rate * 0.005))),  // rate: >= 0, finite
         start_(std::chrono::steady_clock::now()) {}
   void Wait(uint64_t sent) const {
     if (rate_ <= 0 || sent % step_ != 0) return;
