@@ -268,14 +268,21 @@ TEST_CASE("serve: applies events, dead-letters malformed ones with reasons, answ
   }
   CHECK(explored <= 1);
   if (explored == 1) CHECK(rec["items"][9]["source"] == "explore:linucb");
-  // The planted clusters are learned: most recommendations are in u7's cluster (7 % 4 = 3).
+  // The planted clusters are learned: most recommendations are in the user's cluster (user % 4;
+  // chance is a quarter). Summed over 20 users: one user's ~17 events leave its top-10 noisy,
+  // and with 4 partitions the order they are applied in (so the model) varies from run to run.
   // (The ranking alone: an explore slot shows a cold item of any cluster.)
-  rec = d.Get("/v1/recommend?user=u7&k=10&explore=0", &status);
-  REQUIRE(rec["items"].size() == 10);
-  int in_cluster = 0;
-  for (const auto& it : rec["items"])
-    in_cluster += std::stoi(it["item"].get<std::string>().substr(1)) % 4 == 3;
-  CHECK(in_cluster >= 6);
+  int in_cluster = 0, listed = 0;
+  for (int u = 0; u < 20; ++u) {
+    rec = d.Get("/v1/recommend?user=u" + std::to_string(u) + "&k=10&explore=0", &status);
+    REQUIRE(rec["items"].size() == 10);
+    for (const auto& it : rec["items"]) {
+      in_cluster += std::stoi(it["item"].get<std::string>().substr(1)) % 4 == u % 4;
+      ++listed;
+    }
+  }
+  INFO(in_cluster << " of " << listed << " in the user's cluster");
+  CHECK(in_cluster >= listed * 6 / 10);
   // Unknown user: the popularity fallback, never an error.
   rec = d.Get("/v1/recommend?user=nobody&k=5", &status);
   CHECK(status == 200);
@@ -288,12 +295,12 @@ TEST_CASE("serve: applies events, dead-letters malformed ones with reasons, answ
   CHECK(pred["rating"].get<double>() >= 1.0);
 
   // Every list served is logged to `served` (the bandits' feedback): rec_id, user, items with
-  // their positions, scores and sources. Four lists so far: u7's two and nobody's above, and
-  // this one, whose record is checked field by field.
+  // their positions, scores and sources. 23 lists so far: u7's, the 20 users' above, nobody's,
+  // and this one, whose record is checked field by field.
   {
     const std::string u7_rec_id = d.Get("/v1/recommend?user=u7&k=3", &status)["rec_id"];
-    const auto served = Consume(broker.broker->bootstrap_servers(), "served", 4);
-    CHECK(served.size() == 4);
+    const auto served = Consume(broker.broker->bootstrap_servers(), "served", 23);
+    CHECK(served.size() == 23);
     bool found = false;
     for (const auto& m : served) {
       json j = json::parse(m, nullptr, false);
