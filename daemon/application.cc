@@ -106,6 +106,14 @@ Status Application::Start() {
       "streamrec_recommend_lock_wait_seconds",
       "Time a /v1/recommend request waited for the model lock (0 when it was free)",
       LatencyBucketsSeconds()));
+  const std::string hold_help =
+      "Time an apply lane holds its lock per run of apply_batch ops (long runs: the lane was "
+      "preempted while holding it, and requests waited)";
+  model_->set_lane_hold_histograms(
+      &metrics_.AddHistogram("streamrec_lane_lock_hold_seconds", hold_help, LatencyBucketsSeconds(),
+                             {{"lane", "bpr"}}),
+      &metrics_.AddHistogram("streamrec_lane_lock_hold_seconds", hold_help, LatencyBucketsSeconds(),
+                             {{"lane", "session"}}));
   consumer_ = std::thread([this] { ConsumerLoop(); });
 
   // HTTP last: it serves what is above.

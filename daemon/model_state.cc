@@ -132,10 +132,14 @@ ModelState::ModelState(const Config& config, std::unique_ptr<BiasedMF> mf, std::
       sessions_(std::move(sessions)),
       bpr_(std::move(bpr)),
       bpr_lane_(std::make_unique<ApplyLane<LaneBatch>>(
-          [this](LaneBatch& b) { ApplyLaneBatch(b, bpr_lock_, &ModelState::ApplyBprOp); },
+          [this](LaneBatch& b) {
+            ApplyLaneBatch(b, bpr_lock_, bpr_hold_, &ModelState::ApplyBprOp);
+          },
           "bpr-lane")),
       session_lane_(std::make_unique<ApplyLane<LaneBatch>>(
-          [this](LaneBatch& b) { ApplyLaneBatch(b, session_lock_, &ModelState::ApplySessionOp); },
+          [this](LaneBatch& b) {
+            ApplyLaneBatch(b, session_lock_, session_hold_, &ModelState::ApplySessionOp);
+          },
           "session-lane")) {}
 
 ModelState::~ModelState() = default;
@@ -274,13 +278,19 @@ void ModelState::Flush() {
   bpr_lane_->Flush();
 }
 
-void ModelState::ApplyLaneBatch(LaneBatch& batch, RwLock& lock,
+void ModelState::ApplyLaneBatch(LaneBatch& batch, RwLock& lock, Histogram* const& hold,
                                 void (ModelState::*apply)(const LaneBatch&, const LaneOp&)) {
   const size_t run = config_.apply_batch;
   for (size_t begin = 0; begin < batch.ops.size(); begin += run) {
     const size_t end = std::min(batch.ops.size(), begin + run);
     std::unique_lock l(lock);
+    const auto t0 = hold != nullptr ? std::chrono::steady_clock::now()
+                                    : std::chrono::steady_clock::time_point();
     for (size_t k = begin; k < end; ++k) (this->*apply)(batch, batch.ops[k]);
+    l.unlock();
+    if (hold != nullptr) {
+      hold->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
   }
 }
 

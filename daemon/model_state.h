@@ -114,6 +114,14 @@ class ModelState {
   // acquisitions together; 0 when it was free). Null (the default) records nothing. Before
   // readers start; `h` outlives the model.
   void set_lock_wait_histogram(Histogram* h) { lock_wait_ = h; }
+  // Where each lane records how long it held its lock per run of apply_batch ops (seconds;
+  // the consumer's own runs are EventApplier's). A run that is much longer than its ops is a
+  // lane preempted while holding its lock, which every request then waits for. Null records
+  // nothing. Before the first event is applied; both outlive the model.
+  void set_lane_hold_histograms(Histogram* bpr, Histogram* session) {
+    bpr_hold_ = bpr;
+    session_hold_ = session;
+  }
 
   // --- readers (any thread; they lock shared) --------------------------------------------------
   // Top-k for `user` (BPR; popularity for an unknown user), seen items excluded on request.
@@ -254,8 +262,8 @@ class ModelState {
     }
   };
   // Lane thread: applies a batch's ops with `apply`, under `lock` in runs of
-  // config_.apply_batch ops.
-  void ApplyLaneBatch(LaneBatch& batch, RwLock& lock,
+  // config_.apply_batch ops, each run's hold recorded in *hold when it is set.
+  void ApplyLaneBatch(LaneBatch& batch, RwLock& lock, Histogram* const& hold,
                       void (ModelState::*apply)(const LaneBatch&, const LaneOp&));
   // One op, on the BPR lane (BPR, the histories, exploration) or the session lane.
   void ApplyBprOp(const LaneBatch& batch, const LaneOp& op);
@@ -266,6 +274,8 @@ class ModelState {
   mutable RwLock bpr_lock_;      // the BPR lane's models
   mutable RwLock session_lock_;  // the session lane's
   Histogram* lock_wait_ = nullptr;
+  Histogram* bpr_hold_ = nullptr;
+  Histogram* session_hold_ = nullptr;
   // The writer thread's (lock_):
   IdMap users_;
   IdMap items_;

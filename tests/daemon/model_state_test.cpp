@@ -125,6 +125,26 @@ TEST_CASE("ModelState: Recommend records how long it waited for the model lock",
   CHECK(waits.sum() < 10.0);
 }
 
+TEST_CASE("ModelState: each lane records how long it held its lock, once per run",
+          "[model_state]") {
+  const Stream s = MakeStream(2000, 5);
+  auto m = Make();
+  Histogram bpr(LatencyBucketsSeconds()), session(LatencyBucketsSeconds());
+  m->set_lane_hold_histograms(&bpr, &session);
+  // Every event is one op on each lane; Publish hands the 2,000 to each lane as one batch,
+  // which it applies in runs of apply_batch ops.
+  ApplyAll(*m, s, 0, s.json.size());
+  const uint64_t runs = (s.json.size() + Config().apply_batch - 1) / Config().apply_batch;
+  CHECK(bpr.count() == runs);
+  CHECK(session.count() == runs);
+  CHECK(bpr.sum() > 0.0);
+  CHECK(bpr.sum() < 10.0);
+  // Unset: nothing is recorded.
+  m->set_lane_hold_histograms(nullptr, nullptr);
+  ApplyAll(*m, s, 0, 100);
+  CHECK(bpr.count() == runs);
+}
+
 TEST_CASE("ModelState: a store with corrupt records is refused, never crashes", "[model_state]") {
   const Stream s = MakeStream(2000, 6);
   auto live = Make();
