@@ -61,14 +61,22 @@ constexpr uint64_t kSessionSeedSalt = 0x5e55105;
 struct ScoreStats {
   float mean = 0.0f, inv_std = 1.0f, min = 0.0f;
 };
-// Mean, 1/std and minimum of the scores that are not kExcludedScore: one vectorized pass,
-// float sums per block of 1024 folded into doubles.
-ScoreStats Stats(const std::vector<float>& scores) {
+ScoreStats StatsOf(const ScoreSums& s) {
+  ScoreStats st;
+  if (s.n == 0) return st;
+  const double mean = s.sum / static_cast<double>(s.n);
+  const double var = std::max(0.0, s.sum2 / static_cast<double>(s.n) - mean * mean);
+  st.mean = static_cast<float>(mean);
+  st.inv_std = var > 1e-12 ? static_cast<float>(1.0 / std::sqrt(var)) : 1.0f;
+  st.min = s.min;
+  return st;
+}
+// The sums of the scores that are not kExcludedScore: one vectorized pass, float sums per
+// block of 1024 folded into doubles.
+ScoreSums SumsOf(const std::vector<float>& scores) {
   constexpr float kInf = std::numeric_limits<float>::infinity();
   const float* x = scores.data();
-  double sum = 0.0, sum2 = 0.0;
-  float lo = kInf;
-  size_t n = 0;
+  ScoreSums sums;
   for (size_t b = 0; b < scores.size(); b += 1024) {
     const size_t e = std::min(scores.size(), b + 1024);
     float s = 0.0f, s2 = 0.0f, m = kInf, c = 0.0f;
@@ -81,19 +89,12 @@ ScoreStats Stats(const std::vector<float>& scores) {
       c += ok ? 1.0f : 0.0f;
       m = m < (ok ? x[i] : kInf) ? m : (ok ? x[i] : kInf);
     }
-    sum += s;
-    sum2 += s2;
-    lo = std::min(lo, m);
-    n += static_cast<size_t>(c);
+    sums.sum += s;
+    sums.sum2 += s2;
+    sums.min = std::min(sums.min, m);
+    sums.n += static_cast<size_t>(c);
   }
-  ScoreStats st;
-  if (n == 0) return st;
-  const double mean = sum / static_cast<double>(n);
-  const double var = std::max(0.0, sum2 / static_cast<double>(n) - mean * mean);
-  st.mean = static_cast<float>(mean);
-  st.inv_std = var > 1e-12 ? static_cast<float>(1.0 / std::sqrt(var)) : 1.0f;
-  st.min = lo;
-  return st;
+  return sums;
 }
 
 }  // namespace
@@ -681,7 +682,8 @@ bool ModelState::Gather(std::string_view user, std::string_view session, bool ex
 
 void ModelState::Select(const RankInputs& in, std::vector<float>* session_scores,
                         std::vector<float>* bpr_scores, size_t want, Blend* blend,
-                        std::vector<Candidate>* out) const {
+                        std::vector<Candidate>* out, const ScoreSums* session_sums,
+                        const ScoreSums* bpr_sums) const {
   thread_local std::vector<ScoredItem> top;
   auto exclude = [&](std::vector<float>& v) {
     for (ItemIndex i : in.excluded) {
@@ -704,12 +706,14 @@ void ModelState::Select(const RankInputs& in, std::vector<float>* session_scores
   const std::vector<float>& long_term = *bpr_scores;
   const float ws = static_cast<float>(config_.session.weight);
   const float wb = 1.0f - ws;
-  if (config_.session.blend == "rank") {
+  const bool rank = config_.session.blend == "rank";
+  if (rank) {
     RankPercentiles(scores);
     RankPercentiles(*bpr_scores);
   }
-  const ScoreStats zs = Stats(scores);
-  const ScoreStats zb = Stats(long_term);
+  const bool given = !rank && session_sums != nullptr && bpr_sums != nullptr;
+  const ScoreStats zs = StatsOf(given ? *session_sums : SumsOf(scores));
+  const ScoreStats zb = StatsOf(given ? *bpr_sums : SumsOf(long_term));
   // blended = ws * z(session) + wb * z(bpr) as one fused multiply-add a pass (vectorized).
   blend->as = ws * zs.inv_std;
   blend->ab = wb * zb.inv_std;
@@ -766,20 +770,32 @@ void ModelState::RankSnapshot(const RankInputs& in, size_t want, Blend* blend,
   const auto side = snapshot_->Read();
   std::vector<float>* session_scores = nullptr;
   std::vector<float>* bpr_scores = nullptr;
+  // The blend's sums come with the passes (no second pass over the scores); the repeat
+  // bonuses move a few session scores after theirs.
+  ScoreSums session_sums, bpr_sums;
+  bool sums_exact = true;
   if (!in.recent.empty()) {
     std::vector<float>& scores = Scratch(in.items);
-    side->head.ScoreAll(in.query.data(), scores);
+    side->head.ScoreAll(in.query.data(), scores, &session_sums);
     for (const auto& [j, bonus] : in.repeats) {
-      if (j < scores.size() && scores[j] != kExcludedScore) scores[j] += bonus;
+      if (j >= scores.size() || scores[j] == kExcludedScore) continue;
+      const double before = scores[j];
+      scores[j] += bonus;
+      session_sums.sum += scores[j] - before;
+      session_sums.sum2 += double{scores[j]} * scores[j] - before * before;
+      sums_exact = sums_exact && before > session_sums.min;  // else the minimum may have moved
+      session_sums.min = std::min(session_sums.min, scores[j]);
     }
     session_scores = &scores;
   }
   if (in.has_bpr) {
     std::vector<float>& long_term = LongTermScratch(in.items);
-    side->bpr.ScoreAll(in.user_row.data(), long_term);
+    side->bpr.ScoreAll(in.user_row.data(), long_term,
+                       session_scores != nullptr ? &bpr_sums : nullptr);  // sums: to blend
     bpr_scores = &long_term;
   }
-  Select(in, session_scores, bpr_scores, want, blend, out);
+  Select(in, session_scores, bpr_scores, want, blend, out, sums_exact ? &session_sums : nullptr,
+         &bpr_sums);
 }
 
 void ModelState::Rescore(const RankInputs& in, const Blend& blend, uint32_t k,

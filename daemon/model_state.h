@@ -188,10 +188,13 @@ class ModelState {
   bool Gather(std::string_view user, std::string_view session, bool exclude_seen,
               RankInputs* in) const;
   // The best `want` candidates of the scores in `session_scores` and/or `bpr_scores` (blended
-  // when both are there), excluded items left out. *blend receives the blend used.
+  // when both are there), excluded items left out. *blend receives the blend used. The
+  // blend's z-scores take the scores' sums from `session_sums` and `bpr_sums` when both are
+  // set (gathered by the pass that wrote the scores), else from a pass of their own.
   void Select(const RankInputs& in, std::vector<float>* session_scores,
               std::vector<float>* bpr_scores, size_t want, Blend* blend,
-              std::vector<Candidate>* out) const;
+              std::vector<Candidate>* out, const ScoreSums* session_sums = nullptr,
+              const ScoreSums* bpr_sums = nullptr) const;
   // Ranks under the shared lock from the live model (the cases Gather refuses).
   void RankLocked(const RankInputs& in, uint32_t k, std::vector<Candidate>* out) const;
   // Scores the snapshot without the lock: the best candidates of the approximate scores.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -41,7 +42,7 @@ void ScoreRowsGeneric(const float* __restrict rows, uint32_t stride, uint32_t be
 void ScoreBlocksI8Generic(const uint8_t* __restrict blocks, uint32_t groups, uint32_t begin,
                           uint32_t n_rows, const int8_t* __restrict q, float q_scale,
                           const float* __restrict scale, const float* __restrict bias,
-                          float* __restrict out) {
+                          float* __restrict out, ScoreSums* sums) {
   for (uint32_t r = begin; r < n_rows; ++r) {
     const uint8_t* block = blocks + static_cast<size_t>(r / kI8BlockRows) * groups * 64;
     const uint32_t lane = (r % kI8BlockRows) * 4;
@@ -52,6 +53,12 @@ void ScoreBlocksI8Generic(const uint8_t* __restrict blocks, uint32_t groups, uin
       }
     }
     out[r] = bias[r] + scale[r] * q_scale * static_cast<float>(s);
+    if (sums != nullptr && out[r] != -std::numeric_limits<float>::infinity()) {
+      ++sums->n;
+      sums->sum += out[r];
+      sums->sum2 += double{out[r]} * out[r];
+      sums->min = std::min(sums->min, out[r]);
+    }
   }
 }
 
@@ -146,10 +153,12 @@ constexpr uint32_t kMaxGroups = 64;  // q's groups held in memory: dims up to 25
 // pass alone: 80 against 150 us at 100k x 64 with a row a line, whose lanes had to be summed). Four
 // blocks advance together so that their multiply-adds overlap. The offset of the values (+128) adds
 // 128 * sum(q) to every sum, taken off in the float step. Exact integer products. Returns the
-// rows done (whole blocks).
+// rows done (whole blocks). kSums: the outputs are also added into *sums, in float lanes
+// folded into doubles every 1,024 rows.
+template <bool kSums>
 uint32_t ScoreBlocksI8Vnni(const uint8_t* __restrict blocks, uint32_t groups, uint32_t n_rows,
                            const int8_t* __restrict q, float q_scale, const float* __restrict scale,
-                           const float* __restrict bias, float* __restrict out) {
+                           const float* __restrict bias, float* __restrict out, ScoreSums* sums) {
   int32_t qw[kMaxGroups];  // q's bytes 4g..4g+3 as one word each
   __builtin_memcpy(qw, q, static_cast<size_t>(groups) * 4);
   int32_t q_sum = 0;
@@ -158,11 +167,30 @@ uint32_t ScoreBlocksI8Vnni(const uint8_t* __restrict blocks, uint32_t groups, ui
   const __m512 offset = _mm512_set1_ps(128.0f * static_cast<float>(q_sum));
   const size_t block_bytes = static_cast<size_t>(groups) * 64;
   const uint32_t n_blocks = n_rows / kI8BlockRows;
+  const __m512 excluded = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  __m512 sum = _mm512_setzero_ps(), sum2 = sum;
+  __m512 lo = _mm512_set1_ps(std::numeric_limits<float>::infinity());
+  uint64_t n = 0;
+  auto fold = [&] {
+    sums->sum += static_cast<double>(_mm512_reduce_add_ps(sum));
+    sums->sum2 += static_cast<double>(_mm512_reduce_add_ps(sum2));
+    sum = _mm512_setzero_ps();
+    sum2 = sum;
+  };
   auto finish = [&](uint32_t b, __m512i acc) {
     const uint32_t r0 = b * kI8BlockRows;
     const __m512 f = _mm512_mul_ps(_mm512_loadu_ps(scale + r0), qs);
-    const __m512 sums = _mm512_sub_ps(_mm512_cvtepi32_ps(acc), offset);  // |sum| < 2^24: exact
-    _mm512_storeu_ps(out + r0, _mm512_fmadd_ps(sums, f, _mm512_loadu_ps(bias + r0)));
+    const __m512 dots = _mm512_sub_ps(_mm512_cvtepi32_ps(acc), offset);  // |sum| < 2^24: exact
+    const __m512 v = _mm512_fmadd_ps(dots, f, _mm512_loadu_ps(bias + r0));
+    _mm512_storeu_ps(out + r0, v);
+    if constexpr (kSums) {
+      const __mmask16 ok = _mm512_cmp_ps_mask(v, excluded, _CMP_NEQ_OQ);
+      sum = _mm512_mask_add_ps(sum, ok, sum, v);
+      sum2 = _mm512_mask3_fmadd_ps(v, v, sum2, ok);
+      lo = _mm512_mask_min_ps(lo, ok, lo, v);
+      n += static_cast<uint64_t>(__builtin_popcount(ok));
+      if (b % 64 == 63) fold();
+    }
   };
   uint32_t b = 0;
   for (; b + 4 <= n_blocks; b += 4) {
@@ -189,6 +217,11 @@ uint32_t ScoreBlocksI8Vnni(const uint8_t* __restrict blocks, uint32_t groups, ui
       a = _mm512_dpbusd_epi32(a, _mm512_load_si512(p + g * 64), _mm512_set1_epi32(qw[g]));
     }
     finish(b, a);
+  }
+  if constexpr (kSums) {
+    fold();
+    sums->n += n;
+    sums->min = std::min(sums->min, _mm512_reduce_min_ps(lo));
   }
   return n_blocks * kI8BlockRows;
 }
@@ -249,14 +282,17 @@ float QuantizeI8(const float* __restrict in, uint32_t n, int8_t* __restrict out)
 
 void ScoreBlocksI8(const uint8_t* __restrict blocks, uint32_t groups, uint32_t n_rows,
                    const int8_t* __restrict q, float q_scale, const float* __restrict scale,
-                   const float* __restrict bias, float* __restrict out) {
+                   const float* __restrict bias, float* __restrict out, ScoreSums* sums) {
   uint32_t done = 0;
 #if defined(__AVX512VNNI__)
   if (groups <= kMaxGroups && reinterpret_cast<uintptr_t>(blocks) % 64 == 0) {
-    done = ScoreBlocksI8Vnni(blocks, groups, n_rows, q, q_scale, scale, bias, out);
+    done = sums != nullptr
+               ? ScoreBlocksI8Vnni<true>(blocks, groups, n_rows, q, q_scale, scale, bias, out, sums)
+               : ScoreBlocksI8Vnni<false>(blocks, groups, n_rows, q, q_scale, scale, bias, out,
+                                          nullptr);
   }
 #endif
-  ScoreBlocksI8Generic(blocks, groups, done, n_rows, q, q_scale, scale, bias, out);
+  ScoreBlocksI8Generic(blocks, groups, done, n_rows, q, q_scale, scale, bias, out, sums);
 }
 
 }  // namespace streamrec

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 namespace streamrec {
 
@@ -34,13 +35,23 @@ float QuantizeI8(const float* __restrict in, uint32_t n, int8_t* __restrict out)
 // unsigned bytes (value + 128: the int8 with its top bit flipped); padding holds 128 (= 0).
 inline constexpr uint32_t kI8BlockRows = 16;
 
+// What a blend needs of a pass's scores (their z-scores), gathered while the pass writes
+// them instead of in a second pass: the count, sum, sum of squares and minimum of the outputs
+// that are not -infinity (kExcludedScore: a row whose bias is -infinity).
+struct ScoreSums {
+  uint64_t n = 0;
+  double sum = 0.0;
+  double sum2 = 0.0;
+  float min = std::numeric_limits<float>::infinity();
+};
+
 // out[r] = bias[r] + scale[r] * q_scale * (row_r·q) for r in [0, n_rows): the rows of
 // `blocks` (the layout above, 64-byte aligned, ceil(n_rows / 16) blocks), each quantized with
 // scale[r], against an int8 query of groups * 4 values (quantized with q_scale). An exact
 // integer dot product; a quarter of the bytes of ScoreRows a pass (AVX512-VNNI: one vpdpbusd
-// a 64-byte run, no reduction across lanes).
+// a 64-byte run, no reduction across lanes). `sums`, when set, gets the outputs added in.
 void ScoreBlocksI8(const uint8_t* __restrict blocks, uint32_t groups, uint32_t n_rows,
                    const int8_t* __restrict q, float q_scale, const float* __restrict scale,
-                   const float* __restrict bias, float* __restrict out);
+                   const float* __restrict bias, float* __restrict out, ScoreSums* sums = nullptr);
 
 }  // namespace streamrec

@@ -29,13 +29,13 @@ void ScoreTable::Set(uint32_t r, const float* row, float bias) {
   bias_[r] = bias;
 }
 
-void ScoreTable::ScoreAll(const float* q, std::span<float> out) const {
+void ScoreTable::ScoreAll(const float* q, std::span<float> out, ScoreSums* sums) const {
   const auto known = static_cast<uint32_t>(std::min<size_t>(out.size(), rows_));
   thread_local std::vector<int8_t> qi;  // q quantized, zero-padded to whole groups
   qi.assign(static_cast<size_t>(groups_) * 4, 0);
   const float q_scale = QuantizeI8(q, dim_, qi.data());
   ScoreBlocksI8(data_.data(), groups_, known, qi.data(), q_scale, scale_.data(), bias_.data(),
-                out.data());
+                out.data(), sums);
   std::fill(out.begin() + known, out.end(), kExcludedScore);
 }
 

@@ -20,6 +20,7 @@
 
 #include "common/huge_alloc.h"
 #include "models/embedding_table.h"
+#include "models/kernels.h"
 
 namespace streamrec {
 
@@ -35,8 +36,9 @@ class ScoreTable {
   // Row r becomes `row` (dim floats) quantized to int8, with `bias`. REQUIRES: r < rows().
   void Set(uint32_t r, const float* row, float bias);
   // out[r] = bias_r + row_r · q for r < min(rows(), out.size()), kExcludedScore beyond.
-  // `q` holds dim() floats (what follows is not read).
-  void ScoreAll(const float* q, std::span<float> out) const;
+  // `q` holds dim() floats (what follows is not read). `sums`, when set, gets the scores that
+  // are not kExcludedScore added in (ScoreSums), gathered in the same pass.
+  void ScoreAll(const float* q, std::span<float> out, ScoreSums* sums = nullptr) const;
 
  private:
   uint32_t dim_ = 0;

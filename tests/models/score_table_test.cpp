@@ -42,7 +42,7 @@ TEST_CASE("ScoreBlocksI8 computes the exact integer dot product, in whole and pa
   // vector path takes together, its single blocks and the partial last block; values at the
   // extremes (bytes 0 and 255, i.e. -128 and 127 with the offset; q -127 and 127).
   for (uint32_t groups : {4u, 8u, 16u}) {
-    for (uint32_t rows : {3u, 16u, 45u, 64u, 100u}) {
+    for (uint32_t rows : {3u, 16u, 45u, 64u, 100u, 2100u}) {
       const uint32_t blocks = (rows + kI8BlockRows - 1) / kI8BlockRows;
       std::vector<uint8_t, HugeAllocator<uint8_t>> data(size_t{blocks} * groups * 64);
       std::vector<int8_t> q(groups * 4);
@@ -59,6 +59,32 @@ TEST_CASE("ScoreBlocksI8 computes the exact integer dot product, in whole and pa
       }
       ScoreBlocksI8(data.data(), groups, rows, q.data(), 1e-3f, scale.data(), bias.data(),
                     out.data());
+      // With the sums: the same scores, and the sums of those that are not excluded (rows
+      // whose bias is kExcludedScore), here taken in doubles.
+      std::vector<float> bias_x = bias, out_x(rows);
+      for (uint32_t r = 0; r < rows; r += 5) bias_x[r] = kExcludedScore;
+      ScoreSums sums;
+      sums.n = 1;  // added into, not overwritten
+      sums.sum = 2.0;
+      ScoreBlocksI8(data.data(), groups, rows, q.data(), 1e-3f, scale.data(), bias_x.data(),
+                    out_x.data(), &sums);
+      ScoreSums want_sums;
+      for (uint32_t r = 0; r < rows; ++r) {
+        if (r % 5 == 0) {
+          CHECK(out_x[r] == kExcludedScore);
+          continue;
+        }
+        CHECK(out_x[r] == Approx(out[r] - bias[r] + bias_x[r]).margin(1e-4));
+        ++want_sums.n;
+        want_sums.sum += out_x[r];
+        want_sums.sum2 += double{out_x[r]} * out_x[r];
+        want_sums.min = std::min(want_sums.min, out_x[r]);
+      }
+      INFO("groups " << groups << " rows " << rows);
+      CHECK(sums.n == want_sums.n + 1);
+      CHECK(sums.sum == Approx(want_sums.sum + 2.0).epsilon(1e-5));
+      CHECK(sums.sum2 == Approx(want_sums.sum2).epsilon(1e-5));
+      CHECK(sums.min == want_sums.min);
       for (uint32_t r = 0; r < rows; ++r) {
         // Row r's value k: block r / 16, run k / 4, lane r % 16, byte k % 4.
         int64_t dot = 0;
