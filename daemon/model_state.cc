@@ -61,6 +61,7 @@ constexpr uint64_t kSessionSeedSalt = 0x5e55105;
 struct ScoreStats {
   float mean = 0.0f, inv_std = 1.0f, min = 0.0f;
 };
+// The blend's z-score parameters from the sums of a score vector.
 ScoreStats StatsOf(const ScoreSums& s) {
   ScoreStats st;
   if (s.n == 0) return st;
