@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <limits>
 #include <mutex>
 #include <shared_mutex>
 
@@ -72,29 +71,10 @@ ScoreStats StatsOf(const ScoreSums& s) {
   st.min = s.min;
   return st;
 }
-// The sums of the scores that are not kExcludedScore: one vectorized pass, float sums per
-// block of 1024 folded into doubles.
+// The sums of the scores that are not kExcludedScore (a pass of its own).
 ScoreSums SumsOf(const std::vector<float>& scores) {
-  constexpr float kInf = std::numeric_limits<float>::infinity();
-  const float* x = scores.data();
   ScoreSums sums;
-  for (size_t b = 0; b < scores.size(); b += 1024) {
-    const size_t e = std::min(scores.size(), b + 1024);
-    float s = 0.0f, s2 = 0.0f, m = kInf, c = 0.0f;
-#pragma omp simd reduction(+ : s, s2, c) reduction(min : m)
-    for (size_t i = b; i < e; ++i) {
-      const bool ok = x[i] != kExcludedScore;
-      const float v = ok ? x[i] : 0.0f;
-      s += v;
-      s2 += v * v;
-      c += ok ? 1.0f : 0.0f;
-      m = m < (ok ? x[i] : kInf) ? m : (ok ? x[i] : kInf);
-    }
-    sums.sum += s;
-    sums.sum2 += s2;
-    sums.min = std::min(sums.min, m);
-    sums.n += static_cast<size_t>(c);
-  }
+  AddScoreSums(scores.data(), scores.size(), &sums);
   return sums;
 }
 
@@ -280,7 +260,7 @@ void ModelState::Flush() {
   bpr_lane_->Flush();
 }
 
-void ModelState::ApplyLaneBatch(LaneBatch& batch, RwLock& lock, Histogram* const& hold,
+void ModelState::ApplyLaneBatch(LaneBatch& batch, RwLock& lock, Histogram* hold,
                                 void (ModelState::*apply)(const LaneBatch&, const LaneOp&)) {
   const size_t run = config_.apply_batch;
   for (size_t begin = 0; begin < batch.ops.size(); begin += run) {
@@ -579,18 +559,19 @@ void ModelState::Recommend(std::string_view user, std::string_view session, uint
   std::shared_lock l(lock_, std::defer_lock);
   std::shared_lock ll(bpr_lock_, std::defer_lock);
   std::shared_lock ls(session_lock_, std::defer_lock);
-  LockShared(l, &waited);
-  LockShared(ll, &waited);
-  LockShared(ls, &waited);
+  auto lock_all = [&] {  // in the readers' order
+    LockShared(l, &waited);
+    LockShared(ll, &waited);
+    LockShared(ls, &waited);
+  };
+  lock_all();
   if (Gather(user, session, exclude_seen, &in)) {
     ls.unlock();  // the catalog-wide passes read the snapshot
     ll.unlock();
     l.unlock();
     Blend blend;
     RankSnapshot(in, CandidatesFor(k), &blend, &ranked);
-    LockShared(l, &waited);
-    LockShared(ll, &waited);
-    LockShared(ls, &waited);
+    lock_all();
     Rescore(in, blend, k, &ranked);
   } else {
     RankLocked(in, k, &ranked);

@@ -266,7 +266,7 @@ class ModelState {
   };
   // Lane thread: applies a batch's ops with `apply`, under `lock` in runs of
   // config_.apply_batch ops, each run's hold recorded in *hold when it is set.
-  void ApplyLaneBatch(LaneBatch& batch, RwLock& lock, Histogram* const& hold,
+  void ApplyLaneBatch(LaneBatch& batch, RwLock& lock, Histogram* hold,
                       void (ModelState::*apply)(const LaneBatch&, const LaneOp&));
   // One op, on the BPR lane (BPR, the histories, exploration) or the session lane.
   void ApplyBprOp(const LaneBatch& batch, const LaneOp& op);

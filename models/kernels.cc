@@ -53,13 +53,8 @@ void ScoreBlocksI8Generic(const uint8_t* __restrict blocks, uint32_t groups, uin
       }
     }
     out[r] = bias[r] + scale[r] * q_scale * static_cast<float>(s);
-    if (sums != nullptr && out[r] != -std::numeric_limits<float>::infinity()) {
-      ++sums->n;
-      sums->sum += out[r];
-      sums->sum2 += double{out[r]} * out[r];
-      sums->min = std::min(sums->min, out[r]);
-    }
   }
+  if (sums != nullptr && begin < n_rows) AddScoreSums(out + begin, n_rows - begin, sums);
 }
 
 #if defined(__AVX512F__)
@@ -250,6 +245,27 @@ inline float QuantizeI8Avx512(const float* __restrict in, uint32_t n, int8_t* __
 #endif
 
 }  // namespace
+
+void AddScoreSums(const float* __restrict scores, size_t n, ScoreSums* sums) {
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  for (size_t b = 0; b < n; b += 1024) {
+    const size_t e = std::min(n, b + 1024);
+    float s = 0.0f, s2 = 0.0f, m = kInf, c = 0.0f;
+#pragma omp simd reduction(+ : s, s2, c) reduction(min : m)
+    for (size_t i = b; i < e; ++i) {
+      const bool ok = scores[i] != -kInf;
+      const float v = ok ? scores[i] : 0.0f;
+      s += v;
+      s2 += v * v;
+      c += ok ? 1.0f : 0.0f;
+      m = m < (ok ? scores[i] : kInf) ? m : (ok ? scores[i] : kInf);
+    }
+    sums->sum += s;
+    sums->sum2 += s2;
+    sums->min = std::min(sums->min, m);
+    sums->n += static_cast<uint64_t>(c);
+  }
+}
 
 void ScoreRows(const float* __restrict rows, uint32_t stride, uint32_t n_rows,
                const float* __restrict q, const float* __restrict bias, float* __restrict out) {

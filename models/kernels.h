@@ -45,6 +45,10 @@ struct ScoreSums {
   float min = std::numeric_limits<float>::infinity();
 };
 
+// Adds the n values of `scores` that are not -infinity into *sums: one vectorized pass, float
+// sums per block of 1,024 folded into doubles (as ScoreBlocksI8 gathers them).
+void AddScoreSums(const float* __restrict scores, size_t n, ScoreSums* sums);
+
 // out[r] = bias[r] + scale[r] * q_scale * (row_r·q) for r in [0, n_rows): the rows of
 // `blocks` (the layout above, 64-byte aligned, ceil(n_rows / 16) blocks), each quantized with
 // scale[r], against an int8 query of groups * 4 values (quantized with q_scale). An exact
