@@ -99,6 +99,11 @@ struct KafkaOptions {
   // message.timeout.ms: a message not delivered within this time (e.g. broker down) is
   // reported failed and counted in SinkCounters::failed. 0 = retry forever. 5 min.
   int message_timeout_ms = 300000;
+  // How long KafkaSource::Close() waits for the group to take the revocation and let the member
+  // leave before giving up on it (the partitions are revoked first either way). With the
+  // coordinator unreachable librdkafka's own close can wait far beyond session.timeout.ms;
+  // giving up only means the group notices the member's absence by its session timeout.
+  int consumer_close_timeout_ms = 5000;
   // How long ~KafkaSink waits for queued messages to be delivered before giving up on them
   // (they are then counted as failed and logged).
   int producer_close_flush_ms = 5000;

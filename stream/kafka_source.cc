@@ -125,7 +125,10 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::Create(const KafkaOptions& opt
 KafkaSource::~KafkaSource() {
   if (rk_ == nullptr) return;
   Close().IgnoreError();  // already logged
-  rd_kafka_destroy(rk_);
+  // After a close that gave up, a plain destroy would close again and wait as long. Without
+  // the close, librdkafka 2.0.2 still waits (busy, on its main thread) for the requests in
+  // flight to time out: bounded, and only at shutdown.
+  rd_kafka_destroy_flags(rk_, close_gave_up_ ? RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE : 0);
 }
 
 Status KafkaSource::PollBatch(int max_messages, int timeout_ms, std::vector<Message>* out) {
@@ -292,10 +295,45 @@ Status KafkaSource::Close() {
   if (closed_) return Status::Ok();
   closed_ = true;
   // Revokes the assignment through the rebalance callback (the listener checkpoints), then
-  // leaves the group.
-  if (rd_kafka_resp_err_t err = rd_kafka_consumer_close(rk_); err != 0) {
-    Log("close", "consumer close: %s", rd_kafka_err2str(err));
-    return Status::IOError(std::string("consumer close: ") + rd_kafka_err2str(err));
+  // leaves the group. librdkafka's blocking close waits for the coordinator without a bound
+  // (a daemon stopped while its broker was gone hung in it for 40 minutes), so the close runs
+  // in the background and this thread serves its events until it ends or the bound passes.
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk_);
+  if (rd_kafka_error_t* error = rd_kafka_consumer_close_queue(rk_, queue)) {
+    const std::string what = rd_kafka_error_string(error);
+    rd_kafka_error_destroy(error);
+    rd_kafka_queue_destroy(queue);
+    close_gave_up_ = true;
+    Log("close", "consumer close: %s", what.c_str());
+    return Status::IOError("consumer close: " + what);
+  }
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(options_.consumer_close_timeout_ms);
+  while (rd_kafka_consumer_closed(rk_) == 0) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      close_gave_up_ = true;
+      break;
+    }
+    rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 50);
+    if (event == nullptr) continue;
+    if (rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE) {
+      KafkaSourceCallbacks::Rebalance(rk_, rd_kafka_event_error(event),
+                                      rd_kafka_event_topic_partition_list(event), this);
+    }
+    rd_kafka_event_destroy(event);
+  }
+  rd_kafka_queue_destroy(queue);
+  if (close_gave_up_ && !assigned_.empty()) {  // the listener still sees its revocation
+    rd_kafka_topic_partition_list_t* parts = nullptr;
+    if (rd_kafka_assignment(rk_, &parts) == 0 && parts != nullptr) {
+      internal::PartitionListPtr owned(parts);
+      OnRevoke(parts);
+    }
+  }
+  if (close_gave_up_) {
+    Log("close", "consumer close: the group did not answer within %d ms; leaving without it",
+        options_.consumer_close_timeout_ms);
+    return Status::Unavailable("consumer close: the group did not answer in time");
   }
   return Status::Ok();
 }

@@ -107,6 +107,8 @@ class MessageSource {
 
   // Leaves the group: revokes the assignment (calling the listener), commits nothing, and
   // stops fetching. Idempotent. Call before destruction; the destructor calls it otherwise.
+  // Bounded by KafkaOptions::consumer_close_timeout_ms: when the group does not answer in
+  // time, the listener still sees the revocation and the result is Unavailable.
   virtual Status Close() = 0;
 };
 
@@ -159,7 +161,8 @@ class KafkaSource final : public MessageSource {
   RebalanceListener* const listener_;
   rd_kafka_s* rk_ = nullptr;  // owned; destroyed by ~KafkaSource after Close()
   bool closed_ = false;
-  Status fatal_;  // sticky: returned by every PollBatch() once set
+  bool close_gave_up_ = false;  // Close() timed out: destroy without librdkafka's own close
+  Status fatal_;                // sticky: returned by every PollBatch() once set
 
   // Polling-thread state.
   std::vector<Message>* pending_ = nullptr;  // PollBatch()'s output while it runs

@@ -334,6 +334,39 @@ TEST_CASE("kafka_source: broker down - polling continues, nothing lost after it 
   REQUIRE(source->Close().ok());
 }
 
+TEST_CASE("kafka_source: Close() with the group unresponsive revokes and returns within its bound",
+          "[kafka]") {
+  auto cluster = StartCluster(2);
+  ProduceN(cluster.options, 20, "m");
+  OffsetStore store;
+  StoreListener listener("A", &store);
+  KafkaOptions options = cluster.options;
+  options.consumer_close_timeout_ms = 1000;
+  auto source = MakeSource(options, &listener);
+  REQUIRE(ConsumeUntil(source.get(), &listener, AtLeast(20), 15000).size() == 20);
+  REQUIRE(listener.revoked_calls == 0);
+
+  // Every answer now takes 20 s: librdkafka's own close waits for the group's (the daemon
+  // hung 40 minutes in it once, stopped while its broker was gone).
+  REQUIRE(cluster.broker->SetBrokerRtt(1, 20000).ok());
+  const auto start = std::chrono::steady_clock::now();
+  const Status closed = source->Close();
+  const auto close_took = std::chrono::steady_clock::now() - start;
+  source.reset();
+  const auto took = std::chrono::steady_clock::now() - start;
+  INFO(
+      closed.ToString() << " after "
+                        << std::chrono::duration_cast<std::chrono::milliseconds>(close_took).count()
+                        << " ms, destroyed after "
+                        << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                        << " ms");
+  REQUIRE(close_took < std::chrono::milliseconds(2500));
+  // Destroying waits only for requests already in flight, bounded by their own timeout.
+  REQUIRE(took < std::chrono::milliseconds(9000));
+  REQUIRE(listener.revoked_calls == 1);  // the listener checkpoints on it, as on any close
+  REQUIRE(store.Get().size() == 2);
+}
+
 TEST_CASE("kafka_source: bad configuration is an error, not an exception", "[kafka]") {
   OffsetStore store;
   StoreListener listener("A", &store);
