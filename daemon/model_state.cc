@@ -1,5 +1,7 @@
 #include "daemon/model_state.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -272,6 +274,13 @@ void ModelState::ApplyLaneBatch(LaneBatch& batch, RwLock& lock, Histogram* hold,
     l.unlock();
     if (hold != nullptr) {
       hold->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    // Between runs the lane holds no lock: while requests are being served, it lets them have
+    // the CPU here rather than be preempted later inside its lock, which every request would
+    // then wait for (docs/BENCHMARKS.md, session 11). Without requests, no syscall.
+    if (requests_.load(std::memory_order_relaxed) > 0) {
+      sched_yield();
+      lane_yields_.fetch_add(1, std::memory_order_relaxed);
     }
   }
 }
@@ -555,6 +564,11 @@ void ModelState::Recommend(std::string_view user, std::string_view session, uint
                            uint64_t seed) const {
   thread_local RankInputs in;
   thread_local std::vector<Candidate> ranked;
+  requests_.fetch_add(1, std::memory_order_relaxed);
+  const struct Done {
+    std::atomic<int>& n;
+    ~Done() { n.fetch_sub(1, std::memory_order_relaxed); }
+  } done{requests_};
   double waited = 0;
   std::shared_lock l(lock_, std::defer_lock);
   std::shared_lock ll(bpr_lock_, std::defer_lock);

@@ -123,6 +123,11 @@ class ModelState {
     session_hold_ = session;
   }
 
+  // How many times a lane has yielded the CPU between its runs because requests were in
+  // flight (Recommend): a lane preempted inside its lock stalls every request, one that steps
+  // aside between runs does not. Any thread.
+  uint64_t lane_yields() const { return lane_yields_.load(std::memory_order_relaxed); }
+
   // --- readers (any thread; they lock shared) --------------------------------------------------
   // Top-k for `user` (BPR; popularity for an unknown user), seen items excluded on request.
   void Recommend(const std::string& user, uint32_t k, bool exclude_seen,
@@ -276,6 +281,9 @@ class ModelState {
   mutable RwLock lock_;          // the writer thread's models and the id maps
   mutable RwLock bpr_lock_;      // the BPR lane's models
   mutable RwLock session_lock_;  // the session lane's
+  // Recommend calls in flight: while there are any, the lanes yield the CPU between runs.
+  mutable std::atomic<int> requests_{0};
+  std::atomic<uint64_t> lane_yields_{0};
   Histogram* lock_wait_ = nullptr;
   Histogram* bpr_hold_ = nullptr;
   Histogram* session_hold_ = nullptr;

@@ -145,6 +145,30 @@ TEST_CASE("ModelState: each lane records how long it held its lock, once per run
   CHECK(bpr.count() == runs);
 }
 
+TEST_CASE("ModelState: the lanes yield between runs while requests are in flight, only then",
+          "[model_state]") {
+  const Stream s = MakeStream(2000, 5);
+  auto m = Make();
+  ApplyAll(*m, s, 0, 1000);
+  CHECK(m->lane_yields() == 0);  // no request: no syscall
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> served{0};
+  std::thread reader([&] {
+    std::vector<ScoredId> out;
+    while (!stop.load()) {
+      m->Recommend("u0", 10, true, &out);
+      served.fetch_add(1);
+    }
+  });
+  while (served.load() == 0) std::this_thread::yield();
+  ApplyAll(*m, s, 1000, s.json.size());
+  stop = true;
+  reader.join();
+  CHECK(m->lane_yields() > 0);
+  CHECK(m->lane_yields() <= 2 * 1000);  // at most once a run, each lane
+}
+
 TEST_CASE("ModelState: a store with corrupt records is refused, never crashes", "[model_state]") {
   const Stream s = MakeStream(2000, 6);
   auto live = Make();
