@@ -275,9 +275,10 @@ void ModelState::ApplyLaneBatch(LaneBatch& batch, RwLock& lock, Histogram* hold,
     if (hold != nullptr) {
       hold->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
-    // Between runs the lane holds no lock: while requests are being served, it lets them have
-    // the CPU here rather than be preempted later inside its lock, which every request would
-    // then wait for (docs/BENCHMARKS.md, session 11). Without requests, no syscall.
+    // Between runs the lane holds no lock: while requests are being served, it gives a
+    // runnable request thread the CPU here rather than run out its time slice, inside its
+    // lock as likely as not (section 2's p99 fell ~1 ms; docs/BENCHMARKS.md, session 11).
+    // Without requests, no syscall.
     if (requests_.load(std::memory_order_relaxed) > 0) {
       sched_yield();
       lane_yields_.fetch_add(1, std::memory_order_relaxed);

@@ -124,8 +124,7 @@ class ModelState {
   }
 
   // How many times a lane has yielded the CPU between its runs because requests were in
-  // flight (Recommend): a lane preempted inside its lock stalls every request, one that steps
-  // aside between runs does not. Any thread.
+  // flight (Recommend), giving their threads the CPU where it holds no lock. Any thread.
   uint64_t lane_yields() const { return lane_yields_.load(std::memory_order_relaxed); }
 
   // --- readers (any thread; they lock shared) --------------------------------------------------
