@@ -24,6 +24,11 @@ serve_pid=$!
 cleanup() { kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null; }
 trap cleanup EXIT
 for _ in $(seq 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
+if ! curl -sf "$url/healthz" >/dev/null; then
+  echo "streamrec serve did not come up on $url; its log (data/demo-serve.log) ends:" >&2
+  tail -n 5 data/demo-serve.log >&2
+  exit 1
+fi
 brokers=$(curl -s "$url/v1/info" | python3 -c 'import json,sys; print(json.load(sys.stdin)["brokers"])')
 echo "daemon up on $url, broker at $brokers (log: data/demo-serve.log)"
 
