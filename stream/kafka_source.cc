@@ -299,17 +299,15 @@ Status KafkaSource::Close() {
   // (a daemon stopped while its broker was gone hung in it for 40 minutes), so the close runs
   // in the background and this thread serves its events until it ends or the bound passes.
   rd_kafka_queue_t* queue = rd_kafka_queue_new(rk_);
+  std::string failed;  // the close could not even start
   if (rd_kafka_error_t* error = rd_kafka_consumer_close_queue(rk_, queue)) {
-    const std::string what = rd_kafka_error_string(error);
+    failed = rd_kafka_error_string(error);
     rd_kafka_error_destroy(error);
-    rd_kafka_queue_destroy(queue);
     close_gave_up_ = true;
-    Log("close", "consumer close: %s", what.c_str());
-    return Status::IOError("consumer close: " + what);
   }
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::milliseconds(options_.consumer_close_timeout_ms);
-  while (rd_kafka_consumer_closed(rk_) == 0) {
+  while (!close_gave_up_ && rd_kafka_consumer_closed(rk_) == 0) {
     if (std::chrono::steady_clock::now() >= deadline) {
       close_gave_up_ = true;
       break;
@@ -329,6 +327,10 @@ Status KafkaSource::Close() {
       internal::PartitionListPtr owned(parts);
       OnRevoke(parts);
     }
+  }
+  if (!failed.empty()) {
+    Log("close", "consumer close: %s", failed.c_str());
+    return Status::IOError("consumer close: " + failed);
   }
   if (close_gave_up_) {
     Log("close", "consumer close: the group did not answer within %d ms; leaving without it",
