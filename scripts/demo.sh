@@ -23,8 +23,9 @@ say "streamrec serve (embedded broker: librdkafka's mock cluster, in memory, for
 serve_pid=$!
 cleanup() { kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null; }
 trap cleanup EXIT
-for _ in $(seq 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
-if ! curl -sf "$url/healthz" >/dev/null; then
+up=
+for _ in $(seq 100); do curl -sf "$url/healthz" >/dev/null && up=1 && break; sleep 0.1; done
+if [ -z "$up" ]; then
   echo "streamrec serve did not come up on $url; its log (data/demo-serve.log) ends:" >&2
   tail -n 5 data/demo-serve.log >&2
   exit 1
