@@ -39,6 +39,83 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
+bool HasControlCharacter(std::string_view s) {
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7F) return true;
+  }
+  return false;
+}
+
+Status SplitJsonArray(std::string_view text, std::vector<std::string_view>* elements,
+                      int max_depth) {
+  elements->clear();
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  size_t i = 0;
+  while (i < text.size() && is_space(text[i])) ++i;
+  if (i == text.size() || text[i] != '[') return Status::InvalidArgument("not a JSON array");
+  std::string closers;  // the closing bracket expected at each open level
+  closers.reserve(static_cast<size_t>(max_depth > 0 ? max_depth : 1));
+  size_t element_start = std::string_view::npos;  // start of the current top-level element
+  const auto finish_element = [&](size_t end) -> Status {
+    if (element_start == std::string_view::npos) {
+      return Status::InvalidArgument("empty element in JSON array at byte " + std::to_string(end));
+    }
+    size_t e = end;
+    while (e > element_start && is_space(text[e - 1])) --e;
+    elements->push_back(text.substr(element_start, e - element_start));
+    element_start = std::string_view::npos;
+    return Status::Ok();
+  };
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    if (closers.size() == 1 && element_start == std::string_view::npos && !is_space(c) &&
+        c != ']' && c != ',') {
+      element_start = i;
+    }
+    switch (c) {
+      case '"': {  // skip the string, escapes included
+        for (++i; i < text.size() && text[i] != '"'; ++i) {
+          if (text[i] == '\\') ++i;
+        }
+        if (i >= text.size()) return Status::InvalidArgument("unterminated string in JSON array");
+        break;
+      }
+      case '[':
+      case '{':
+        if (static_cast<int>(closers.size()) >= max_depth) {
+          return Status::InvalidArgument("JSON nested deeper than " + std::to_string(max_depth) +
+                                         " levels");
+        }
+        closers.push_back(c == '[' ? ']' : '}');
+        break;
+      case ']':
+      case '}':
+        if (closers.empty() || closers.back() != c) {
+          return Status::InvalidArgument(std::string("unexpected '") + c + "' in JSON array");
+        }
+        if (closers.size() == 1) {  // the array's own ']'
+          const bool empty_array = elements->empty() && element_start == std::string_view::npos;
+          if (!empty_array) STREAMREC_RETURN_IF_ERROR(finish_element(i));
+          for (++i; i < text.size(); ++i) {
+            if (!is_space(text[i])) {
+              return Status::InvalidArgument("trailing content after the JSON array");
+            }
+          }
+          return Status::Ok();
+        }
+        closers.pop_back();
+        break;
+      case ',':
+        if (closers.size() == 1) STREAMREC_RETURN_IF_ERROR(finish_element(i));
+        break;
+      default:
+        break;
+    }
+  }
+  return Status::InvalidArgument("unterminated JSON array");
+}
+
 bool AppendJsonEscaped(std::string_view s, std::string* out, InvalidUtf8 policy) {
   bool valid = true;
   size_t run = 0;  // start of the pending run of bytes copied verbatim

@@ -235,6 +235,10 @@ namespace {
 Status NullOrWrongType(od::value& v, std::string_view name, const char* expected, bool nullable) {
   od::json_type t;
   if (auto err = v.type().get(t)) return FieldJsonError(name, err);
+  if (t == od::json_type::number && std::string_view(expected) == "a number") {
+    // simdjson types a token by its first byte: "-Infinity" or "-x" start like a number.
+    return Invalid("field '" + Printable(name) + "' is not a valid JSON number");
+  }
   if (t == od::json_type::null && nullable) {
     bool is_null = false;
     if (auto err = v.is_null().get(is_null); err || !is_null) {
@@ -258,6 +262,9 @@ Status EventDecoder::Impl::ReadId(od::value& v, Field field, std::string_view* o
   if (s.size() > options.max_id_bytes) {
     return Invalid("field '" + std::string(name) + "' longer than " +
                    std::to_string(options.max_id_bytes) + " bytes");
+  }
+  if (HasControlCharacter(s)) {
+    return Invalid("field '" + std::string(name) + "' contains a control character");
   }
   *out = s;
   return Status::Ok();
@@ -306,6 +313,8 @@ Status EventDecoder::Impl::ReadItems(od::value& v) {
       return Invalid("field '" + where() + "' longer than " + std::to_string(options.max_id_bytes) +
                      " bytes");
     }
+    if (HasControlCharacter(s))
+      return Invalid("field '" + where() + "' contains a control character");
     items.push_back(s);
   }
   if (items.empty()) return Invalid("field 'items' is empty");
@@ -616,6 +625,19 @@ Status EventDecoder::Decode(std::string_view json, EventView* out) {
 }
 
 const DecoderOptions& EventDecoder::options() const { return impl_->options; }
+
+Status CheckEventTime(double ts_seconds, int64_t now_micros, int64_t watermark_micros,
+                      int64_t max_future_s) {
+  const double reference_s = static_cast<double>(std::max(now_micros, watermark_micros)) / 1e6;
+  const double ahead_s = ts_seconds - reference_s;
+  if (ahead_s <= static_cast<double>(max_future_s)) return Status::Ok();
+  char ts[32];
+  *FormatDouble(ts_seconds, ts, ts + sizeof ts - 1) = '\0';
+  return Invalid(std::string("field 'ts' (") + ts + ") is " +
+                 std::to_string(static_cast<int64_t>(ahead_s)) +
+                 " s ahead of the clock; at most max_future_s = " + std::to_string(max_future_s) +
+                 " s are accepted");
+}
 
 void EncodeEvent(const EventView& e, std::string* out) {
   char num[64];

@@ -119,6 +119,14 @@ class EventDecoder {
   std::unique_ptr<Impl> impl_;
 };
 
+// The bound on event time (DESIGN.md "Events"): Ok unless `ts_seconds` is more than
+// `max_future_s` ahead of both the wall clock `now_micros` and `watermark_micros` (the largest
+// event time applied so far; 0 when none). One event from a producer whose clock is wrong must
+// not move event time years ahead: that would expire every session and decay every trending
+// count to nothing. InvalidArgument naming how far ahead the event is otherwise.
+Status CheckEventTime(double ts_seconds, int64_t now_micros, int64_t watermark_micros,
+                      int64_t max_future_s);
+
 // Appends the canonical JSON of `event` (one object, no newline) to *out: fields in a fixed
 // order, only those that apply to the type, optional ones only when set (ts when != 0), strings
 // escaped per RFC 8259, numbers in their shortest round-trip form.

@@ -47,3 +47,56 @@ TEST_CASE("UTF-8 validation follows RFC 3629", "[json]") {
 }
 
 }  // namespace streamrec
+
+namespace streamrec {
+namespace {
+
+std::vector<std::string_view> Split(std::string_view text, int max_depth = 8) {
+  std::vector<std::string_view> out;
+  const Status st = SplitJsonArray(text, &out, max_depth);
+  INFO(st.ToString());
+  REQUIRE(st.ok());
+  return out;
+}
+
+Status SplitStatus(std::string_view text, int max_depth = 8) {
+  std::vector<std::string_view> out;
+  return SplitJsonArray(text, &out, max_depth);
+}
+
+TEST_CASE("SplitJsonArray yields each element's text", "[json]") {
+  CHECK(Split("[]").empty());
+  CHECK(Split(" [ ] \n").empty());
+  const auto e = Split(R"( [ {"a":[1,{"b":"]"}]} , "x,]\"" ,3, [ ] ] )");
+  REQUIRE(e.size() == 4);
+  CHECK(e[0] == R"({"a":[1,{"b":"]"}]})");
+  CHECK(e[1] == R"("x,]\"")");
+  CHECK(e[2] == "3");
+  CHECK(e[3] == "[ ]");
+}
+
+TEST_CASE("SplitJsonArray refuses what is not one array", "[json]") {
+  for (const char* bad : {"", "{}", "[", "[1,]", "[,1]", "[1,,2]", "[1] x", "[1}", R"(["abc])",
+                          "[[1]", "]", "[{]}"}) {
+    INFO(bad);
+    CHECK(SplitStatus(bad).code() == Status::Code::kInvalidArgument);
+  }
+}
+
+TEST_CASE("issue17: a 100k-deep JSON array is refused without recursion", "[json]") {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  const Status st = SplitStatus(deep, 17);
+  CHECK(st.code() == Status::Code::kInvalidArgument);
+  CHECK_THAT(st.message(), Catch::Contains("nested deeper than 17"));
+  CHECK(SplitStatus(std::string(17, '[') + std::string(17, ']'), 17).ok());
+}
+
+TEST_CASE("HasControlCharacter finds C0 controls and DEL only", "[json]") {
+  CHECK_FALSE(HasControlCharacter("u42 é \xe2\x82\xac"));
+  CHECK(HasControlCharacter(std::string_view("u\0x", 3)));
+  CHECK(HasControlCharacter("a\tb"));
+  CHECK(HasControlCharacter("a\x7f"));
+}
+
+}  // namespace
+}  // namespace streamrec

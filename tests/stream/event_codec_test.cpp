@@ -409,16 +409,21 @@ TEST_CASE("codec: EncodeEvent writes canonical, escaped JSON", "[codec]") {
 // ---- Round trip over random events ----------------------------------------------------------
 
 // A random id: ASCII, quotes, backslashes, control characters, DEL and 2-4 byte UTF-8.
-std::string RandomId(Rng& rng) {
+// Ids may not hold control characters (Decode refuses them); feature names may.
+std::string RandomId(Rng& rng, bool controls = false) {
   std::string s;
   const int n = 1 + static_cast<int>(rng.Uniform(24));
   for (int i = 0; i < n; ++i) {
     switch (rng.Uniform(8)) {
       case 0:
-        s.push_back(static_cast<char>(rng.Uniform(0x20)));  // control, NUL included
+        if (controls) {
+          s.push_back(static_cast<char>(rng.Uniform(0x20)));  // control, NUL included
+        } else {
+          s.push_back(static_cast<char>(' ' + rng.Uniform(0x5F)));  // printable ASCII
+        }
         break;
       case 1:
-        s.push_back("\"\\/\x7f"[rng.Uniform(4)]);
+        s.push_back(controls ? "\"\\/\x7f"[rng.Uniform(4)] : "\"\\/"[rng.Uniform(3)]);
         break;
       case 2: {  // 2-byte
         const uint32_t cp = 0x80 + rng.Uniform(0x800 - 0x80);
@@ -524,7 +529,8 @@ void RandomEvent(Rng& rng, OwnedEvent* o) {
   }
   if (e.type == EventType::kItem) {
     const int n = static_cast<int>(rng.Uniform(30));
-    for (int i = 0; i < n; ++i) o->feature_names.push_back(RandomId(rng) + "#" + std::to_string(i));
+    for (int i = 0; i < n; ++i)
+      o->feature_names.push_back(RandomId(rng, /*controls=*/true) + "#" + std::to_string(i));
     for (const auto& s : o->feature_names) {
       o->features.push_back({s, rng.Uniform(3) ? RandomFloat(rng) : rng.UniformFloat()});
     }
@@ -649,6 +655,57 @@ TEST_CASE("codec: Decode survives random bytes and mutated events", "[codec][fuz
   }
   // The mutations must reach the success path too, not only the parser's error paths.
   CHECK(accepted > 2000);
+}
+
+}  // namespace
+}  // namespace streamrec
+
+namespace streamrec {
+namespace {
+
+TEST_CASE("issue17: an id with a NUL or another control character is refused", "[codec]") {
+  EventDecoder d;
+  EventView e;
+  for (const char* json : {R"({"type":"click","user":"u\u0000","item":"m1"})",
+                           R"({"type":"click","user":"u1","item":"m\u001f"})",
+                           R"({"type":"impression","user":"u1","items":["m1","m\u0007"]})",
+                           R"({"type":"click","user":"u1","item":"m1","session":"s\n"})"}) {
+    INFO(json);
+    const Status st = d.Decode(json, &e);
+    CHECK_THAT(st.message(), Catch::Contains("control character"));
+  }
+  CHECK(d.Decode(R"({"type":"click","user":"u\u00e9","item":"m1"})", &e).ok());
+}
+
+TEST_CASE("issue17: a number that is not JSON gets a reason that says so", "[codec]") {
+  EventDecoder d;
+  EventView e;
+  for (const char* json : {R"({"type":"rating","user":"u","item":"m","value":-Infinity})",
+                           R"({"type":"click","user":"u","item":"m","ts":-nan})"}) {
+    INFO(json);
+    const Status st = d.Decode(json, &e);
+    REQUIRE_FALSE(st.ok());
+    CHECK_THAT(st.message(), !Catch::Contains("not number"));
+    CHECK_THAT(st.message(),
+               Catch::Contains("not a valid JSON number") || Catch::Contains("invalid JSON"));
+  }
+  // A string field given a number still names the type.
+  CHECK_THAT(d.Decode(R"({"type":"click","user":-5,"item":"m"})", &e).message(),
+             Catch::Contains("must be a string, not number"));
+}
+
+TEST_CASE("issue17: CheckEventTime bounds event time by the clock and the watermark", "[codec]") {
+  const int64_t now_us = 1'700'000'000LL * 1'000'000;
+  CHECK(CheckEventTime(1'700'000'000.0 + 3600, now_us, 0, 3600).ok());
+  const Status far = CheckEventTime(4102444000.0, now_us, 0, 3600);
+  CHECK(far.code() == Status::Code::kInvalidArgument);
+  CHECK_THAT(far.message(),
+             Catch::Contains("ahead of the clock") && Catch::Contains("max_future_s = 3600"));
+  CHECK_FALSE(CheckEventTime(1'700'000'000.0 + 3601, now_us, 0, 3600).ok());
+  // A watermark ahead of the clock (a skewed producer already applied) moves the bound along.
+  CHECK(CheckEventTime(1'700'000'000.0 + 7000, now_us, now_us + 3600'000'000LL, 3600).ok());
+  // Old events are always in time.
+  CHECK(CheckEventTime(978300760.0, now_us, now_us, 0).ok());
 }
 
 }  // namespace
