@@ -48,7 +48,9 @@ class FixedService final : public RecommendService {
   Result<PredictResult> Predict(const std::string&, const std::string&) override {
     return PredictResult{3.5f, true};
   }
-  Result<PostEventsResult> PostEvents(std::string_view) override { return PostEventsResult{}; }
+  Result<PostEventsResult> PostEvents(std::string_view, std::string_view) override {
+    return PostEventsResult{};
+  }
   Status ForgetUser(const std::string&) override { return Status::Ok(); }
   Status Checkpoint() override { return Status::Ok(); }
   std::string InfoJson() override { return "{}"; }

@@ -59,6 +59,17 @@ Status Application::Start() {
   auto sink = stream::KafkaSink::Create(config_.kafka);
   if (!sink.ok()) return sink.status();
   sink_ = std::move(*sink);
+  // POST /v1/events answers once Kafka acknowledged (all in-sync replicas), or 503 after the
+  // delivery timeout: a producer of its own, so that neither the served log's batching nor
+  // the dead letters' endless retries decide how long a post waits.
+  stream::KafkaOptions ingest = config_.kafka;
+  ingest.message_timeout_ms = config_.ingest.delivery_timeout_ms;
+  ingest.linger_ms = 5;
+  ingest.producer_properties.emplace("acks", "all");
+  ingest.client_id = config_.kafka.client_id + "-ingest";
+  auto ingest_sink = stream::KafkaSink::Create(ingest);
+  if (!ingest_sink.ok()) return ingest_sink.status();
+  ingest_sink_ = std::move(*ingest_sink);
   applier_ = std::make_unique<EventApplier>(config_, model_.get(), store_.get(), sink_.get(),
                                             &metrics_, &clock_);
   applier_->set_stop_flag(&stop_);
@@ -118,11 +129,15 @@ Status Application::Start() {
 
   // HTTP last: it serves what is above.
   service_ = std::make_unique<DaemonService>(
-      config_, model_.get(), applier_.get(), sink_.get(), &metrics_, [this] { return InfoJson(); },
+      config_, model_.get(), applier_.get(), sink_.get(), ingest_sink_.get(), &metrics_,
+      [this] { return InfoJson(); },
       [this] { return applier_->assigned() && !consumer_failed_.load(); });
   RouterOptions ro;
   ro.admin_token = config_.admin_token;
   ro.max_id_bytes = config_.decoder.max_id_bytes;
+  ro.ingest_token = config_.ingest.token;
+  ro.ingest_requests_per_s = config_.ingest.requests_per_s;
+  ro.ingest_burst = config_.ingest.burst;
   router_ = std::make_unique<HttpRouter>(*service_, metrics_, ro);
   HttpServerOptions ho;
   STREAMREC_RETURN_IF_ERROR(ParseHostPort(config_.http, &ho.bind_address, &ho.port));
@@ -265,6 +280,7 @@ void Application::Stop() {
   service_.reset();
   source_.reset();
   applier_.reset();
+  ingest_sink_.reset();
   sink_.reset();
   broker_.reset();
   if (store_) {

@@ -76,7 +76,8 @@ class Application {
   std::unique_ptr<state::StateStore> store_;
   std::unique_ptr<ModelState> model_;
   std::unique_ptr<stream::KafkaBroker> broker_;
-  std::unique_ptr<stream::KafkaSink> sink_;
+  std::unique_ptr<stream::KafkaSink> sink_;         // dead letters, the served log
+  std::unique_ptr<stream::KafkaSink> ingest_sink_;  // POST /v1/events, forget_user
   std::unique_ptr<EventApplier> applier_;
   std::unique_ptr<stream::KafkaSource> source_;
   std::unique_ptr<DaemonService> service_;

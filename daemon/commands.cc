@@ -99,6 +99,7 @@ int RunInspect(const std::string& data_dir, bool checksum) {
 void AddServeCommand(CLI::App& app) {
   struct Flags {
     std::string config_file, brokers, topic, group, data_dir, http, admin_token;
+    std::string admin_token_file, ingest_token_file;
     int partitions = 0;
     int64_t checkpoint_interval_ms = 0;
   };
@@ -114,7 +115,14 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--data-dir", f->data_dir, "RocksDB state directory (default ./data/state)");
   cmd->add_option("--http", f->http, "listen address HOST:PORT (default 127.0.0.1:8080)");
   cmd->add_option("--partitions", f->partitions, "partitions of the embedded broker's topics");
-  cmd->add_option("--admin-token", f->admin_token, "bearer token of the admin API");
+  cmd->add_option("--admin-token-file", f->admin_token_file,
+                  "file holding the bearer token of the admin API (or STREAMREC_ADMIN_TOKEN)");
+  cmd->add_option("--ingest-token-file", f->ingest_token_file,
+                  "file holding the bearer token POST /v1/events requires (or "
+                  "STREAMREC_INGEST_TOKEN)");
+  cmd->add_option("--admin-token", f->admin_token,
+                  "bearer token of the admin API; visible to every user of the machine in ps: "
+                  "prefer --admin-token-file");
   cmd->add_option("--checkpoint-interval-ms", f->checkpoint_interval_ms, "checkpoint period");
   cmd->callback([f] {
     Config config;
@@ -131,7 +139,22 @@ void AddServeCommand(CLI::App& app) {
     if (!f->group.empty()) config.kafka.group_id = f->group;
     if (!f->data_dir.empty()) config.data_dir = f->data_dir;
     if (!f->http.empty()) config.http = f->http;
-    if (!f->admin_token.empty()) config.admin_token = f->admin_token;
+    if (!f->admin_token.empty()) {
+      LogWarn(
+          "--admin-token is visible in the process list; use --admin-token-file or "
+          "STREAMREC_ADMIN_TOKEN");
+      config.admin_token = f->admin_token;
+    }
+    if (!f->admin_token_file.empty()) {
+      if (Status st = ReadSecretFile(f->admin_token_file, &config.admin_token); !st.ok()) {
+        return fail(st);
+      }
+    }
+    if (!f->ingest_token_file.empty()) {
+      if (Status st = ReadSecretFile(f->ingest_token_file, &config.ingest.token); !st.ok()) {
+        return fail(st);
+      }
+    }
     if (f->partitions > 0) config.embedded_partitions = f->partitions;
     if (f->checkpoint_interval_ms > 0) config.checkpoint_interval_ms = f->checkpoint_interval_ms;
     Application application(std::move(config));

@@ -1,5 +1,6 @@
 #include "daemon/config.h"
 
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -107,7 +108,10 @@ Status Config::LoadFile(const std::string& path) {
                                  "apply_batch",
                                  "scoring_snapshot",
                                  "kafka",
-                                 "max_event_bytes"};
+                                 "max_event_bytes",
+                                 "admin_token_file",
+                                 "limits",
+                                 "ingest"};
   std::string errors;
   for (auto& [key, value] : j.items()) {
     bool known = false;
@@ -131,6 +135,37 @@ Status Config::LoadFile(const std::string& path) {
   Read(j, "apply_batch", &apply_batch, &errors);
   Read(j, "scoring_snapshot", &scoring_snapshot, &errors);
   Read(j, "max_event_bytes", &decoder.max_event_bytes, &errors);
+  if (auto it = j.find("admin_token_file"); it != j.end()) {
+    if (!it->is_string()) {
+      errors += "'admin_token_file' has the wrong type; ";
+    } else if (Status st = ReadSecretFile(it->get<std::string>(), &admin_token); !st.ok()) {
+      errors += st.message() + "; ";
+    }
+  }
+  ParamMap unused;
+  if (const json* o =
+          Section(j, "limits", {"max_future_s", "max_users", "max_items"}, &unused, &errors)) {
+    Read(*o, "max_future_s", &limits.max_future_s, &errors);
+    Read(*o, "max_users", &limits.max_users, &errors);
+    Read(*o, "max_items", &limits.max_items, &errors);
+  }
+  if (const json* o = Section(j, "ingest",
+                              {"token", "token_file", "requests_per_s", "burst", "new_ids_per_s",
+                               "delivery_timeout_ms"},
+                              &unused, &errors)) {
+    Read(*o, "token", &ingest.token, &errors);
+    Read(*o, "requests_per_s", &ingest.requests_per_s, &errors);
+    Read(*o, "burst", &ingest.burst, &errors);
+    Read(*o, "new_ids_per_s", &ingest.new_ids_per_s, &errors);
+    Read(*o, "delivery_timeout_ms", &ingest.delivery_timeout_ms, &errors);
+    if (auto it = o->find("token_file"); it != o->end()) {
+      if (!it->is_string()) {
+        errors += "'ingest.token_file' has the wrong type; ";
+      } else if (Status st = ReadSecretFile(it->get<std::string>(), &ingest.token); !st.ok()) {
+        errors += st.message() + "; ";
+      }
+    }
+  }
   if (auto it = j.find("models"); it != j.end()) {
     if (!it->is_object()) {
       errors += "'models' must be an object; ";
@@ -206,6 +241,7 @@ Status Config::LoadEnv() {
   if (const char* v = env("STREAMREC_DATA_DIR")) data_dir = v;
   if (const char* v = env("STREAMREC_HTTP")) http = v;
   if (const char* v = env("STREAMREC_ADMIN_TOKEN")) admin_token = v;
+  if (const char* v = env("STREAMREC_INGEST_TOKEN")) ingest.token = v;
   auto number = [](const char* name, const char* v, auto* out) -> Status {
     const char* end = v + std::strlen(v);
     auto [p, ec] = std::from_chars(v, end, *out);
@@ -221,6 +257,20 @@ Status Config::LoadEnv() {
   if (const char* v = env("STREAMREC_PARTITIONS")) {
     STREAMREC_RETURN_IF_ERROR(number("STREAMREC_PARTITIONS", v, &embedded_partitions));
   }
+  return Status::Ok();
+}
+
+Status ReadSecretFile(const std::string& path, std::string* out) {
+  std::ifstream in(path);
+  if (!in) return Status::InvalidArgument("cannot read the secret file " + path);
+  std::stringstream contents;
+  contents << in.rdbuf();
+  std::string secret = contents.str();
+  while (!secret.empty() && std::isspace(static_cast<unsigned char>(secret.back()))) {
+    secret.pop_back();
+  }
+  if (secret.empty()) return Status::InvalidArgument("the secret file " + path + " is empty");
+  *out = std::move(secret);
   return Status::Ok();
 }
 
@@ -299,6 +349,14 @@ Status Config::Validate() const {
       break;
     }
   }
+  if (limits.max_future_s < 0) errors += "limits.max_future_s must be >= 0; ";
+  if (limits.max_users < 1) errors += "limits.max_users must be >= 1; ";
+  if (limits.max_items < 1) errors += "limits.max_items must be >= 1; ";
+  if (!(ingest.requests_per_s > 0) || !(ingest.burst >= 1))
+    errors += "ingest.requests_per_s must be > 0 and ingest.burst >= 1; ";
+  if (!(ingest.new_ids_per_s >= 0)) errors += "ingest.new_ids_per_s must be >= 0; ";
+  if (ingest.delivery_timeout_ms < 100 || ingest.delivery_timeout_ms > 600'000)
+    errors += "ingest.delivery_timeout_ms must be 100..600000; ";
   if (errors.empty()) return Status::Ok();
   errors.resize(errors.size() - 2);
   return Status::InvalidArgument("invalid config: " + errors);

@@ -83,6 +83,41 @@ struct BanditConfig {
   bool enabled() const { return policy != "none"; }
 };
 
+// What events may do to the state, whatever their source (Kafka or POST /v1/events). An event
+// beyond a limit is dead-lettered with the reason, never applied. Reloadable (read per event).
+struct LimitsConfig {
+  // Event time (`ts`, else the Kafka timestamp) may run at most this many seconds ahead of the
+  // wall clock and of the largest event time applied; later events are refused. Allows for
+  // producers' clock skew; one event from a clock set to 2100 must not expire every session
+  // and decay trending to zero.
+  int64_t max_future_s = 3600;
+  // Users and items ever created (erased users included: their rows are not reused). Bound
+  // the memory of the tables (each id costs its embedding rows: ~0.5-1 KiB an item with the
+  // default dimensions) and of top-k. Events that would create one more are refused.
+  uint32_t max_users = 10'000'000;
+  uint32_t max_items = 2'000'000;
+};
+
+// POST /v1/events: who may post, how fast, and how long a post waits for Kafka.
+struct IngestConfig {
+  // Bearer token required on POST /v1/events (the admin token is accepted too); empty: open,
+  // as fits the default loopback bind. Pass it with STREAMREC_INGEST_TOKEN or
+  // --ingest-token-file rather than on the command line (visible in ps).
+  std::string token;
+  // Requests a second per client address, with bursts of up to `burst`; beyond: 429 with
+  // Retry-After. Bounds what one client can make the daemon produce.
+  double requests_per_s = 100;
+  double burst = 200;
+  // New ids (users and items not yet in the model) a client may introduce a second, with
+  // bursts of up to ten times as many; events beyond are rejected (400 for that event). Bulk
+  // catalog loads go through Kafka, where Kafka's client quotas bound a producer.
+  double new_ids_per_s = 100;
+  // A post answers 2xx only once Kafka acknowledged every accepted event (acks=all); an event
+  // not acknowledged within this time fails the post with 503 and is counted in
+  // streamrec_http_events_failed_total.
+  int delivery_timeout_ms = 5000;
+};
+
 struct Config {
   // --- Kafka (not reloadable) ---------------------------------------------------------------
   // Topics, group id, consumer tuning and pass-through librdkafka properties. An empty
@@ -138,10 +173,12 @@ struct Config {
   bool scoring_snapshot = true;
   // Validation limits of incoming events.
   DecoderOptions decoder;
+  LimitsConfig limits;
+  IngestConfig ingest;
 
   // Reads a JSON config file over the current values.
   Status LoadFile(const std::string& path);
-  // Applies STREAMREC_BROKERS, _TOPIC, _GROUP, _DATA_DIR, _HTTP, _ADMIN_TOKEN,
+  // Applies STREAMREC_BROKERS, _TOPIC, _GROUP, _DATA_DIR, _HTTP, _ADMIN_TOKEN, _INGEST_TOKEN,
   // _CHECKPOINT_INTERVAL_MS, _PARTITIONS.
   Status LoadEnv();
   // InvalidArgument listing every bad value.
@@ -150,6 +187,10 @@ struct Config {
   // popularity half-life), as "k=v;k=v"; a store created with another fingerprint is refused.
   std::string Fingerprint() const;
 };
+
+// Reads a secret from a file: its contents without trailing white space. InvalidArgument when
+// the file cannot be read or holds nothing.
+Status ReadSecretFile(const std::string& path, std::string* out);
 
 // Splits "host:port"; InvalidArgument when malformed.
 Status ParseHostPort(const std::string& s, std::string* host, uint16_t* port);

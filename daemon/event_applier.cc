@@ -108,6 +108,7 @@ void EventApplier::Publish(bool force) {
 void EventApplier::ApplyRun(std::vector<stream::Message>& batch, size_t begin, size_t end) {
   std::unique_lock lock(model_->lock());
   const auto t0 = std::chrono::steady_clock::now();
+  const int64_t now_us = clock_->NowMicros();  // bounds event time (ModelState::Admit)
   for (size_t k = begin; k < end; ++k) {
     const stream::Message& m = batch[k];
     if (explore_on_ && m.topic() == config_.kafka.served_topic) {
@@ -119,13 +120,15 @@ void EventApplier::ApplyRun(std::vector<stream::Message>& batch, size_t begin, s
     }
     EventView e;
     Status st = decoder_.Decode(m.payload(), &e);
+    // A producer-set Kafka timestamp is not validated like `ts`: bounded the same way.
+    const double ts = !st.ok()           ? 0.0
+                      : e.ts_seconds > 0 ? e.ts_seconds
+                      : m.timestamp_ms() > 0
+                          ? std::min(static_cast<double>(m.timestamp_ms()) / 1000.0,
+                                     config_.decoder.max_ts_seconds)
+                          : 0.0;
+    if (st.ok()) st = model_->Admit(e, ts, now_us);
     if (st.ok()) {
-      // A producer-set Kafka timestamp is not validated like `ts`: bounded the same way.
-      const double ts = e.ts_seconds > 0 ? e.ts_seconds
-                        : m.timestamp_ms() > 0
-                            ? std::min(static_cast<double>(m.timestamp_ms()) / 1000.0,
-                                       config_.decoder.max_ts_seconds)
-                            : 0.0;
       // Held served records this event's time reaches join first: the event (a click on one,
       // or the time that closes its window) then finds them.
       if (!held_.empty()) ReleaseHeld(static_cast<int64_t>(ts * 1e6));

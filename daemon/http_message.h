@@ -22,6 +22,8 @@ struct HttpRequest {
   std::string_view content_type;
   std::string_view authorization;
   std::string_view body;
+  // The peer's address ("127.0.0.1"); keys per-client limits. Empty when unknown.
+  std::string_view remote_address;
 };
 
 struct HttpResponse {
@@ -40,6 +42,10 @@ class HttpHandler {
   virtual ~HttpHandler() = default;
   // Must not throw; the session still catches anything and answers 500.
   virtual HttpResponse Handle(const HttpRequest& request) = 0;
+  // True when handling `request` may wait (on a broker, a disk): the server then calls Handle
+  // on a thread of its own rather than on a network thread, whose other connections would wait
+  // too. Called on a network thread; must be cheap.
+  virtual bool MayBlock(const HttpRequest& /*request*/) const { return false; }
 };
 
 // `{"error":{"code":<status>,"message":"<message>"}}` with that status.

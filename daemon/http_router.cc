@@ -1,7 +1,9 @@
 #include "daemon/http_router.h"
 
 #include <chrono>
+#include <cmath>
 #include <exception>
+#include <initializer_list>
 #include <optional>
 
 #include "daemon/dashboard.h"
@@ -53,7 +55,7 @@ constexpr RouteInfo kRoutes[] = {
 constexpr std::string_view kUsersPrefix = "/v1/users/";
 
 // Status codes whose requests_total counters are cached; others register on every use.
-constexpr int kCachedCodes[] = {200, 202, 400, 401, 403, 404, 405, 415, 500, 503};
+constexpr int kCachedCodes[] = {200, 202, 400, 401, 403, 404, 405, 415, 429, 503};
 
 constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -103,6 +105,10 @@ Status ValidateId(std::string_view name, std::string_view value, size_t max_byte
   }
   if (!IsValidUtf8(value)) {
     return Status::InvalidArgument("parameter '" + std::string(name) + "' is not valid UTF-8");
+  }
+  if (HasControlCharacter(value)) {
+    return Status::InvalidArgument("parameter '" + std::string(name) +
+                                   "' contains a control character");
   }
   return Status::Ok();
 }
@@ -188,6 +194,33 @@ bool IsBlank(std::string_view s) {
   return true;
 }
 
+// True when `authorization` is "Bearer <token>" (scheme in any case) for one of the non-empty
+// `tokens`, compared in constant time.
+bool BearerMatches(std::string_view authorization, std::initializer_list<std::string_view> tokens) {
+  constexpr std::string_view kBearer = "bearer ";
+  bool scheme_ok = authorization.size() > kBearer.size();
+  for (size_t i = 0; scheme_ok && i < kBearer.size(); ++i) {
+    const char c = authorization[i];
+    scheme_ok = (c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) == kBearer[i];
+  }
+  if (!scheme_ok) return false;
+  bool match = false;
+  for (std::string_view token : tokens) {
+    match |= !token.empty() && ConstantTimeEquals(authorization.substr(kBearer.size()), token);
+  }
+  return match;
+}
+
+HttpResponse Unauthorized() {
+  HttpResponse res = JsonError(401, "missing or wrong bearer token");
+  res.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return res;
+}
+
+double MonotonicSeconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -267,7 +300,10 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
 // HttpRouter
 
 HttpRouter::HttpRouter(RecommendService& service, MetricsRegistry& metrics, RouterOptions options)
-    : service_(service), metrics_(metrics), options_(std::move(options)) {
+    : service_(service),
+      metrics_(metrics),
+      options_(std::move(options)),
+      ingest_limiter_(options_.ingest_requests_per_s, options_.ingest_burst) {
   static_assert(std::size(kRoutes) == kNumRoutes);
   static_assert(std::size(kCachedCodes) == kNumCachedCodes);
   for (size_t r = 0; r < kNumRoutes; ++r) {
@@ -325,14 +361,18 @@ HttpResponse HttpRouter::Handle(const HttpRequest& request) {
   }
 
   HttpResponse res;
+  // HEAD is GET without the body (the transport leaves it out).
+  const bool head_as_get = request.method == "HEAD" && kRoutes[route].method == "GET";
   if (route == kOther) {
     std::string shown(path.substr(0, 200));
     res = JsonError(404, "no route for '" + shown + "'");
-  } else if (request.method != kRoutes[route].method) {
+  } else if (request.method != kRoutes[route].method && !head_as_get) {
     res = JsonError(405, "method " + std::string(request.method.substr(0, 16)) +
                              " not allowed on " + std::string(kRoutes[route].pattern) + "; use " +
                              std::string(kRoutes[route].method));
-    res.headers.emplace_back("Allow", std::string(kRoutes[route].method));
+    res.headers.emplace_back("Allow", kRoutes[route].method == "GET"
+                                          ? std::string("GET, HEAD")
+                                          : std::string(kRoutes[route].method));
   } else {
     try {
       res = Dispatch(route, query, path_param, request);
@@ -348,6 +388,13 @@ HttpResponse HttpRouter::Handle(const HttpRequest& request) {
   return res;
 }
 
+bool HttpRouter::MayBlock(const HttpRequest& request) const {
+  if (request.method != "POST" && request.method != "DELETE") return false;
+  const std::string_view path = request.target.substr(0, request.target.find('?'));
+  return path == "/v1/events" || path == "/admin/checkpoint" ||
+         path.substr(0, kUsersPrefix.size()) == kUsersPrefix;
+}
+
 HttpResponse HttpRouter::Dispatch(Route route, std::string_view query, std::string_view path_param,
                                   const HttpRequest& request) {
   // Admin routes authenticate before looking at anything else.
@@ -355,18 +402,7 @@ HttpResponse HttpRouter::Dispatch(Route route, std::string_view query, std::stri
     if (options_.admin_token.empty()) {
       return JsonError(403, "admin API disabled: set admin_token");
     }
-    constexpr std::string_view kBearer = "bearer ";
-    std::string_view auth = request.authorization;
-    bool scheme_ok = auth.size() > kBearer.size();
-    for (size_t i = 0; scheme_ok && i < kBearer.size(); ++i) {
-      const char c = auth[i];
-      scheme_ok = (c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) == kBearer[i];
-    }
-    if (!scheme_ok || !ConstantTimeEquals(auth.substr(kBearer.size()), options_.admin_token)) {
-      HttpResponse res = JsonError(401, "missing or wrong bearer token");
-      res.headers.emplace_back("WWW-Authenticate", "Bearer");
-      return res;
-    }
+    if (!BearerMatches(request.authorization, {options_.admin_token})) return Unauthorized();
   }
 
   switch (route) {
@@ -408,22 +444,43 @@ HttpResponse HttpRouter::Dispatch(Route route, std::string_view query, std::stri
       return JsonOk(std::move(body), 202);
     }
     case kEvents: {
+      if (!options_.ingest_token.empty() &&
+          !BearerMatches(request.authorization, {options_.ingest_token, options_.admin_token})) {
+        return Unauthorized();
+      }
+      if (double retry_s = 0;
+          !ingest_limiter_.TryTake(request.remote_address, 1.0, MonotonicSeconds(), &retry_s)) {
+        HttpResponse res = JsonError(429, "too many requests from this client: at most " +
+                                              std::to_string(options_.ingest_requests_per_s) +
+                                              " POST /v1/events a second");
+        res.headers.emplace_back("Retry-After",
+                                 std::to_string(static_cast<int64_t>(std::ceil(retry_s))));
+        return res;
+      }
       const std::string media = MediaType(request.content_type);
       if (media != "application/json" && media != "application/x-ndjson") {
         return JsonError(415, "Content-Type must be application/json or application/x-ndjson");
       }
       if (IsBlank(request.body)) return JsonError(400, "empty body: expected events");
-      Result<PostEventsResult> posted = service_.PostEvents(request.body);
+      Result<PostEventsResult> posted = service_.PostEvents(request.body, request.remote_address);
       if (!posted.ok()) return ErrorFromStatus(posted.status());
-      const bool all_rejected = posted->accepted == 0 && !posted->rejected.empty();
+      const bool all_rejected =
+          posted->accepted == 0 && posted->failed == 0 && posted->rejected_count > 0;
+      const int status = posted->failed > 0 ? 503 : all_rejected ? 400 : 200;
       std::string body = "{";
-      if (all_rejected) {
-        body += "\"error\":{\"code\":400,\"message\":";
-        AppendJsonString("all " + std::to_string(posted->rejected.size()) + " events rejected",
+      if (status != 200) {
+        body += "\"error\":{\"code\":" + std::to_string(status) + ",\"message\":";
+        AppendJsonString(posted->failed > 0
+                             ? std::to_string(posted->failed) +
+                                   " events were not acknowledged by Kafka (" +
+                                   posted->delivery_error + "); send them again"
+                             : "all " + std::to_string(posted->rejected_count) + " events rejected",
                          &body);
         body += "},";
       }
-      body += "\"accepted\":" + std::to_string(posted->accepted) + ",\"rejected\":[";
+      body += "\"accepted\":" + std::to_string(posted->accepted);
+      if (posted->failed > 0) body += ",\"failed\":" + std::to_string(posted->failed);
+      body += ",\"rejected_count\":" + std::to_string(posted->rejected_count) + ",\"rejected\":[";
       for (size_t i = 0; i < posted->rejected.size(); ++i) {
         if (i > 0) body += ',';
         body += "{\"index\":" + std::to_string(posted->rejected[i].first) + ",\"reason\":";
@@ -431,7 +488,9 @@ HttpResponse HttpRouter::Dispatch(Route route, std::string_view query, std::stri
         body += '}';
       }
       body += "]}";
-      return JsonOk(std::move(body), all_rejected ? 400 : 200);
+      HttpResponse res = JsonOk(std::move(body), status);
+      if (status == 503) res.headers.emplace_back("Retry-After", "5");
+      return res;
     }
     default:
       break;

@@ -9,18 +9,22 @@
 //   GET    /v1/similar?item=ID&k=10        GET /v1/popular?k=10
 //   GET    /v1/next?item=ID&k=10           (what sessions click after ID; 404 unknown item)
 //   GET    /v1/predict?user=ID&item=ID     GET /v1/info
-//   POST   /v1/events   (application/json array or application/x-ndjson)
-//            200 {"accepted":N,"rejected":[{"index":i,"reason":"..."}]} when something was
-//            accepted or nothing was sent; 400 with the same two fields plus "error" when every
-//            event was rejected.
+//   POST   /v1/events   (application/json array or application/x-ndjson; bearer token when
+//            ingest_token is set)
+//            200 {"accepted":N,"rejected":[{"index":i,"reason":"..."}],"rejected_count":R}
+//            once Kafka acknowledged the N accepted events; "rejected" lists the first 100
+//            rejections only. 400 with the same fields plus "error" when every event was
+//            rejected; 503 with "failed":F when F valid events were not acknowledged (send
+//            them again); 429 with Retry-After past the client's request rate.
 //   GET    /healthz  /readyz  /metrics  /  (dashboard page)
 //   POST   /admin/checkpoint                200 {"status":"ok"}              (bearer token)
 //   DELETE /v1/users/ID                     202 {"user":ID,"status":"forget_user produced"}
 //                                                                            (bearer token)
 // Status codes: 400 bad/missing parameter (the message names it), 401 missing/wrong token,
 // 403 admin API disabled, 404 unknown route, 405 wrong method (with Allow), 415 wrong
-// Content-Type; service errors map InvalidArgument -> 400, NotFound -> 404, Unavailable -> 503,
-// anything else -> 500.
+// Content-Type, 429 too many requests; service errors map InvalidArgument -> 400, NotFound ->
+// 404, Unavailable -> 503, anything else -> 500. HEAD is answered on every GET route (the
+// transport sends the headers only).
 //
 // Query strings are split on '&', keys and values percent-decoded ('+' is a space); a value
 // that is badly encoded, contains NUL, is not UTF-8, or (for ids) is longer than max_id_bytes
@@ -41,6 +45,7 @@
 #include "common/status.h"
 #include "daemon/http_message.h"
 #include "daemon/metrics.h"
+#include "daemon/rate_limiter.h"
 #include "daemon/recommend_service.h"
 
 namespace streamrec::daemon {
@@ -52,6 +57,11 @@ struct RouterOptions {
   // Longest id (user, item, session) accepted, in bytes after percent-decoding; longer is a
   // 400. Bounds the work and the memory an id can cost.
   size_t max_id_bytes = 256;
+  // Bearer token required by POST /v1/events (the admin token also passes); empty = open.
+  std::string ingest_token;
+  // POST /v1/events requests a second per client address, and the burst allowed; beyond: 429.
+  double ingest_requests_per_s = 100;
+  double ingest_burst = 200;
 };
 
 class HttpRouter final : public HttpHandler {
@@ -67,6 +77,9 @@ class HttpRouter final : public HttpHandler {
   ~HttpRouter() override;
 
   HttpResponse Handle(const HttpRequest& request) override;
+  // POST /v1/events waits for Kafka's acknowledgements, the admin routes for a checkpoint or
+  // a produce: the server runs them off its network threads.
+  bool MayBlock(const HttpRequest& request) const override;
 
  private:
   enum Route : int;
@@ -80,6 +93,7 @@ class HttpRouter final : public HttpHandler {
   RecommendService& service_;
   MetricsRegistry& metrics_;
   const RouterOptions options_;
+  RateLimiter ingest_limiter_;
   std::array<Histogram*, kNumRoutes> latency_{};
   // requests_total counters by [route][code index], registered on first use.
   std::array<std::array<std::atomic<Counter*>, kNumCachedCodes>, kNumRoutes> requests_{};

@@ -24,6 +24,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -73,8 +74,21 @@ struct ServerCore {
   Counter* errors_timeout = nullptr;
   Counter* errors_handler = nullptr;
 
+  Counter* connections_reserved = nullptr;
+  Counter* blocking_rejected = nullptr;
+  net::thread_pool* blocking_pool = nullptr;  // owned by HttpServer::Impl; outlives the threads
+  std::atomic<size_t> blocking_in_flight{0};
+
   std::atomic<bool> stopping{false};
   std::atomic<size_t> active{0};
+
+  bool IsReservedPath(std::string_view target) const {
+    const std::string_view path = target.substr(0, target.find('?'));
+    for (const std::string& p : options.reserved_paths) {
+      if (path == p) return true;
+    }
+    return false;
+  }
 
   std::mutex mu;
   std::condition_variable sessions_empty;
@@ -92,14 +106,19 @@ struct ServerCore {
 // tcp_stream::expires_after) cost two timerfd_settime calls a request.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, std::shared_ptr<ServerCore> core)
+  // `reserved`: accepted beyond max_connections, for one request to a reserved path.
+  Session(tcp::socket&& socket, std::shared_ptr<ServerCore> core, bool reserved)
       : stream_(std::move(socket)),
         timer_(stream_.get_executor()),
+        reserved_(reserved),
         core_(std::move(core)),
         check_(std::chrono::milliseconds(std::max<int64_t>(
             1, std::min(core_->options.idle_timeout_ms, core_->options.request_timeout_ms) / 4))) {
     core_->active.fetch_add(1, std::memory_order_relaxed);
     core_->connections_active->Add(1);
+    ErrorCode ec;
+    const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_address_ = peer.address().to_string(ec);
   }
 
   ~Session() {
@@ -120,7 +139,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (stopping) return;  // destroyed when the last reference goes
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      self->SetDeadline(std::chrono::milliseconds(self->core_->options.idle_timeout_ms));
+      self->SetDeadline(std::chrono::milliseconds(self->IdleTimeoutMs()));
       self->ArmTimer();
       self->DoRead();
     });
@@ -148,7 +167,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     // Idle: wait for the first byte under the idle timeout.
-    SetDeadline(std::chrono::milliseconds(core_->options.idle_timeout_ms));
+    SetDeadline(std::chrono::milliseconds(IdleTimeoutMs()));
     stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
                             beast::bind_front_handler(&Session::OnFirstBytes, shared_from_this()));
   }
@@ -216,21 +235,61 @@ class Session : public std::enable_shared_from_this<Session> {
     request.content_type = ToStd(req[http::field::content_type]);
     request.authorization = ToStd(req[http::field::authorization]);
     request.body = req.body();
+    request.remote_address = remote_address_;
     version_ = req.version();
-    const bool close = !req.keep_alive();
+    head_ = req.method() == http::verb::head;
+    // A connection beyond the cap serves one request.
+    const bool close = !req.keep_alive() || reserved_;
 
-    // The session boundary: nothing thrown by the handler escapes into Asio.
-    HttpResponse res;
+    if (req.version() >= 11 && req.find(http::field::host) == req.end()) {
+      core_->errors_bad_request->Inc();
+      return Respond(JsonError(400, "HTTP/1.1 request without a Host header"), /*close=*/true);
+    }
+    if (reserved_ && !core_->IsReservedPath(request.target)) {
+      core_->connections_rejected->Inc();
+      return Respond(JsonError(503, "too many connections, retry later"), /*close=*/true);
+    }
+    if (core_->handler->MayBlock(request)) return HandleBlocking(request, close);
+    Respond(CallHandler(request), close);
+  }
+
+  // The session boundary: nothing thrown by the handler escapes into Asio.
+  HttpResponse CallHandler(const HttpRequest& request) {
     try {
-      res = core_->handler->Handle(request);
+      return core_->handler->Handle(request);
     } catch (const std::exception& e) {
       core_->errors_handler->Inc();
-      res = JsonError(500, std::string("internal error: ") + e.what());
+      return JsonError(500, std::string("internal error: ") + e.what());
     } catch (...) {
       core_->errors_handler->Inc();
-      res = JsonError(500, "internal error");
+      return JsonError(500, "internal error");
     }
-    Respond(std::move(res), close);
+  }
+
+  // Runs the handler on the blocking pool, then answers on the connection's strand. The
+  // request's views stay valid: parser_ is kept until Respond.
+  void HandleBlocking(const HttpRequest& request, bool close) {
+    if (core_->blocking_in_flight.fetch_add(1, std::memory_order_relaxed) >=
+        core_->options.max_blocking_requests) {
+      core_->blocking_in_flight.fetch_sub(1, std::memory_order_relaxed);
+      core_->blocking_rejected->Inc();
+      return Respond(JsonError(503, "too many slow requests in flight, retry later"), close);
+    }
+    SetDeadline(std::chrono::milliseconds(core_->options.request_timeout_ms));
+    net::post(*core_->blocking_pool, [self = shared_from_this(), request, close] {
+      HttpResponse res = self->CallHandler(request);
+      self->core_->blocking_in_flight.fetch_sub(1, std::memory_order_relaxed);
+      net::post(self->stream_.get_executor(), [self, res = std::move(res), close]() mutable {
+        if (self->closed_) return;  // timed out or stopped meanwhile
+        self->Respond(std::move(res), close);
+      });
+    });
+  }
+
+  int64_t IdleTimeoutMs() const {
+    return reserved_
+               ? std::min(core_->options.idle_timeout_ms, core_->options.reserved_idle_timeout_ms)
+               : core_->options.idle_timeout_ms;
   }
 
   void Respond(HttpResponse res, bool close) {
@@ -244,6 +303,11 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.keep_alive(!close);
     res_.body() = std::move(res.body);
     res_.prepare_payload();
+    if (head_) {  // the headers of the GET answer, Content-Length included, and no body
+      const auto length = res_.body().size();
+      res_.body().clear();
+      res_.content_length(length);
+    }
     // The parsed request is done with; its body may be large.
     parser_.reset();
 
@@ -259,6 +323,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (close) return LingeringClose();
     res_ = {};
     version_ = 11;
+    head_ = false;
     DoRead();
   }
 
@@ -313,6 +378,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
   unsigned version_ = 11;
+  bool head_ = false;             // the request being answered is a HEAD
+  const bool reserved_;           // accepted beyond max_connections (see Session())
+  std::string remote_address_;    // the peer's address, for per-client limits
   bool writing_ = false;          // an async_write is in flight
   bool close_requested_ = false;  // server stopping: close after the current response
   bool lingering_ = false;
@@ -387,7 +455,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
       });
       return;
     }
-    if (core_->active.load(std::memory_order_relaxed) >= core_->options.max_connections) {
+    const size_t active = core_->active.load(std::memory_order_relaxed);
+    const bool reserved = active >= core_->options.max_connections;
+    if (active >= core_->options.max_connections + core_->options.reserved_connections) {
       core_->connections_rejected->Inc();
       // Best effort: one non-blocking write of a canned 503, then close.
       ErrorCode ignored;
@@ -396,10 +466,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
       socket.shutdown(tcp::socket::shutdown_both, ignored);
       socket.close(ignored);
     } else {
-      core_->connections_accepted->Inc();
+      (reserved ? core_->connections_reserved : core_->connections_accepted)->Inc();
       ErrorCode ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Session>(std::move(socket), core_)->Run();
+      std::make_shared<Session>(std::move(socket), core_, reserved)->Run();
     }
     DoAccept();
   }
@@ -433,6 +503,15 @@ struct HttpServer::Impl {
     core->connections_rejected =
         &m.AddCounter("streamrec_http_connections_rejected_total",
                       "HTTP connections refused because max_connections were open.");
+    core->connections_reserved = &m.AddCounter(
+        "streamrec_http_connections_reserved_total",
+        "HTTP connections accepted beyond max_connections for health and metrics only.");
+    core->blocking_rejected = &m.AddCounter(
+        "streamrec_http_blocking_rejected_total",
+        "Requests refused (503) because max_blocking_requests slow requests were in flight.");
+    blocking_pool = std::make_unique<net::thread_pool>(
+        static_cast<size_t>(std::max(1, core->options.blocking_threads)));
+    core->blocking_pool = blocking_pool.get();
     const std::string help =
         "HTTP requests refused or connections dropped by the transport, by reason.";
     const std::string name = "streamrec_http_transport_errors_total";
@@ -447,6 +526,7 @@ struct HttpServer::Impl {
   MetricsRegistry own_metrics;
   std::vector<std::unique_ptr<net::io_context>> iocs;
   std::vector<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::unique_ptr<net::thread_pool> blocking_pool;
   std::shared_ptr<ServerCore> core;
   std::shared_ptr<Listener> listener;
   std::vector<std::thread> threads;
@@ -534,6 +614,7 @@ void HttpServer::Stop() {
   for (auto& ioc : impl_->iocs) ioc->stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+  impl_->blocking_pool->join();  // handlers still blocked finish; their answers are dropped
   impl_->listener.reset();
 }
 

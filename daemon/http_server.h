@@ -10,7 +10,14 @@
 //   malformed request line/headers   -> 400 JSON error, connection closed
 //   no request within idle_timeout   -> connection closed
 //   request/response slower than request_timeout -> connection closed
-//   more than max_connections open   -> best-effort 503, connection closed at once
+//   more than max_connections open   -> up to reserved_connections more are accepted for
+//                                       the reserved paths (/healthz, /readyz, /metrics: one
+//                                       request each, short idle timeout), anything else on
+//                                       them gets 503; beyond that a best-effort 503 at once
+//   HTTP/1.1 request without Host    -> 400
+//   HEAD                             -> the GET answer's headers, no body
+//   a request the handler may block on (HttpHandler::MayBlock) runs on one of
+//   blocking_threads; more than max_blocking_requests of them at once -> 503
 //
 // Thread safety: Start, Stop and port may be called from any thread, but Start/Stop must not be
 // called from inside a handler (Stop joins the server threads). The handler is called
@@ -21,6 +28,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "daemon/http_message.h"
@@ -44,6 +52,17 @@ struct HttpServerOptions {
   // Connections open at once; further ones get a best-effort 503 and are closed. Each costs a
   // file descriptor and a few KiB of buffers.
   size_t max_connections = 1024;
+  // Connections accepted beyond max_connections for `reserved_paths` only, so that an
+  // orchestrator's liveness and readiness probes and the metrics scraper are answered while
+  // the cap is full (a flood must not get a healthy daemon restarted). Each serves one request
+  // and waits at most reserved_idle_timeout_ms for it.
+  size_t reserved_connections = 64;
+  std::vector<std::string> reserved_paths = {"/healthz", "/readyz", "/metrics"};
+  int64_t reserved_idle_timeout_ms = 2000;
+  // Threads for requests the handler may block on (POST /v1/events waits for Kafka), and how
+  // many such requests may be in flight at once (queued or running); beyond it, 503.
+  int blocking_threads = 4;
+  size_t max_blocking_requests = 256;
   // How long a connection may wait for the first byte of its next request (after accept or
   // after the previous response) before it is closed.
   int64_t idle_timeout_ms = 30000;

@@ -220,9 +220,39 @@ void ModelState::Apply(const EventView& e, double ts_seconds, uint64_t seed) {
   session_lane.ops.push_back(session_op);
 }
 
+Status ModelState::Admit(const EventView& e, double ts_seconds, int64_t now_micros) const {
+  const LimitsConfig& limits = config_.limits;
+  STREAMREC_RETURN_IF_ERROR(
+      CheckEventTime(ts_seconds, now_micros, event_time_us_, limits.max_future_s));
+  const bool creates_ids = e.type != EventType::kImpression && e.type != EventType::kForgetUser;
+  if (!creates_ids) return Status::Ok();
+  if (!e.user.empty() && users_.size() >= limits.max_users && users_.Find(e.user) == kNoIndex) {
+    return Status::InvalidArgument("new user refused: the model holds max_users = " +
+                                   std::to_string(limits.max_users) + " users");
+  }
+  if (!e.item.empty() && items_.size() >= limits.max_items && items_.Find(e.item) == kNoIndex) {
+    return Status::InvalidArgument("new item refused: the catalog holds max_items = " +
+                                   std::to_string(limits.max_items) + " items");
+  }
+  return Status::Ok();
+}
+
+bool ModelState::KnowsUser(std::string_view user) const {
+  std::shared_lock l(lock_);
+  return users_.Find(user) != kNoIndex;
+}
+
+bool ModelState::KnowsItem(std::string_view item) const {
+  std::shared_lock l(lock_);
+  return items_.Find(item) != kNoIndex;
+}
+
 void ModelState::ApplyServed(std::string_view user, std::string_view rec_id,
                              std::span<const ServedExplore> explored, int64_t ts_micros) {
   if (!explore_ || user.empty() || explored.empty()) return;
+  // A list served to an unknown user joins a click only if the user exists by then; past
+  // max_users no user is created for it (anyone can ask for lists under any user id).
+  if (users_.size() >= config_.limits.max_users && users_.Find(user) == kNoIndex) return;
   const UserIndex u = users_.Intern(user);
   LaneOp op;
   op.kind = LaneOp::Kind::kServed;

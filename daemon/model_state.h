@@ -86,6 +86,11 @@ class ModelState {
   // when it has none); `seed` seeds every random draw of the update.
   // REQUIRES: the write lock is held by the caller.
   void Apply(const EventView& event, double ts_seconds, uint64_t seed);
+  // Whether Apply may take `event` under config.limits: its time at most max_future_s ahead of
+  // `now_micros` (the wall clock) and of the largest event time applied, and no new user or
+  // item beyond max_users / max_items. InvalidArgument with the reason (for the dead letter)
+  // otherwise. REQUIRES: the write lock (reads the id maps the writer changes).
+  Status Admit(const EventView& event, double ts_seconds, int64_t now_micros) const;
   // Passes what Apply* recorded to the lanes: once a batch's worth has gathered, or (`all`)
   // whatever there is. Writer thread, WITHOUT the write lock: it may wait for a lane.
   void HandOff(bool all);
@@ -157,6 +162,9 @@ class ModelState {
   void Popular(uint32_t k, std::vector<ScoredId>* out) const;
   PredictResult Predict(const std::string& user, const std::string& item) const;
   ModelSizes Sizes() const;
+  // Whether the model has the user / item (any thread; takes the shared lock).
+  bool KnowsUser(std::string_view user) const;
+  bool KnowsItem(std::string_view item) const;
   // Exploration's pool and reward counters; all zero when exploration is off.
   ExplorationStats BanditStats() const;
   // "none" when exploration is off.

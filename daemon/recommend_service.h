@@ -54,9 +54,23 @@ struct PredictResult {
 
 // Outcome of POST /v1/events.
 struct PostEventsResult {
-  size_t accepted = 0;  // produced to the events topic
-  // One entry per rejected event: its 0-based position in the body and the reason.
+  // Rejections listed in `rejected`; the rest are only counted, so that a large body of bad
+  // lines cannot make an answer many times its own size.
+  static constexpr size_t kMaxListedRejections = 100;
+
+  size_t accepted = 0;  // produced to the events topic and acknowledged by Kafka
+  // The first kMaxListedRejections rejected events: 0-based position in the body and reason.
   std::vector<std::pair<size_t, std::string>> rejected;
+  size_t rejected_count = 0;  // all rejected events
+  // Valid events Kafka did not acknowledge (broker unreachable, timeout): the post fails (503)
+  // and the client should send them again. `delivery_error` says why.
+  size_t failed = 0;
+  std::string delivery_error;
+
+  void Reject(size_t index, std::string reason) {
+    if (rejected.size() < kMaxListedRejections) rejected.emplace_back(index, std::move(reason));
+    ++rejected_count;
+  }
 };
 
 class RecommendService {
@@ -74,8 +88,10 @@ class RecommendService {
   // Predicted rating of (user, item).
   virtual Result<PredictResult> Predict(const std::string& user, const std::string& item) = 0;
   // `body` is a JSON array of events or NDJSON; valid events are produced to the events topic
-  // (keyed by user), invalid ones are reported back, not produced.
-  virtual Result<PostEventsResult> PostEvents(std::string_view body) = 0;
+  // (keyed by user) and waited for until Kafka acknowledges them; invalid ones are reported
+  // back, not produced. `client` (the peer's address) keys the per-client limit on new ids.
+  // May block up to the ingest delivery timeout.
+  virtual Result<PostEventsResult> PostEvents(std::string_view body, std::string_view client) = 0;
   // Produces a forget_user event for `user` (applied in order, like any event).
   virtual Status ForgetUser(const std::string& user) = 0;
   // Writes a checkpoint now (admin).

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <unordered_set>
+#include <utility>
 
 #include "common/rng.h"
 #include "daemon/http_message.h"
@@ -20,12 +22,15 @@ double NowSeconds() {
 }  // namespace
 
 DaemonService::DaemonService(const Config& config, ModelState* model, EventApplier* applier,
-                             stream::KafkaSink* producer, MetricsRegistry* metrics,
-                             std::function<std::string()> info, std::function<bool()> ready)
+                             stream::KafkaSink* producer, stream::KafkaSink* ingest,
+                             MetricsRegistry* metrics, std::function<std::string()> info,
+                             std::function<bool()> ready)
     : config_(config),
       model_(model),
       applier_(applier),
       producer_(producer),
+      ingest_(ingest),
+      new_ids_(config.ingest.new_ids_per_s, std::max(1.0, 10 * config.ingest.new_ids_per_s)),
       info_(std::move(info)),
       ready_(std::move(ready)),
       instance_(Mix64(std::random_device{}()) ^ static_cast<uint64_t>(NowSeconds() * 1e6)) {
@@ -34,7 +39,10 @@ DaemonService::DaemonService(const Config& config, ModelState* model, EventAppli
       "streamrec_served_log_dropped_total",
       "Served lists not logged to the served topic because the producer queue was full");
   posted_ = &metrics->AddCounter("streamrec_http_events_posted_total",
-                                 "Events accepted by POST /v1/events and produced to the topic");
+                                 "Events accepted by POST /v1/events and acknowledged by Kafka");
+  undelivered_ = &metrics->AddCounter(
+      "streamrec_http_events_failed_total",
+      "Valid events of POST /v1/events that Kafka did not acknowledge (the post answered 503)");
 }
 
 std::string DaemonService::NextRecId() {
@@ -96,56 +104,104 @@ Result<PredictResult> DaemonService::Predict(const std::string& user, const std:
   return model_->Predict(user, item);
 }
 
-Status DaemonService::ProduceEvent(std::string_view json) {
+Result<PostEventsResult> DaemonService::PostEvents(std::string_view body, std::string_view client) {
   thread_local EventDecoder decoder(config_.decoder);
-  EventView e;
-  STREAMREC_RETURN_IF_ERROR(decoder.Decode(json, &e));
-  const std::string_view key = e.type == EventType::kItem ? e.item : e.user;
-  Status st = producer_->Produce(config_.kafka.topic, key, json, /*block_ms=*/1000);
-  if (!st.ok())
-    return Status::Unavailable("could not produce to '" + config_.kafka.topic +
-                               "': " + st.message());
-  posted_->Inc();
-  return Status::Ok();
-}
-
-Result<PostEventsResult> DaemonService::PostEvents(std::string_view body) {
-  PostEventsResult result;
-  auto one = [&](size_t index, std::string_view json) -> Status {
-    Status st = ProduceEvent(json);
-    if (st.code() == Status::Code::kUnavailable) return st;  // the broker, not the event
-    if (st.ok()) {
-      ++result.accepted;
-    } else {
-      result.rejected.emplace_back(index, st.message());
-    }
-    return Status::Ok();
-  };
+  thread_local std::vector<std::string_view> events;
+  events.clear();
   const size_t first = body.find_first_not_of(" \t\r\n");
   if (first != std::string_view::npos && body[first] == '[') {
-    nlohmann::json array = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-    if (array.is_discarded() || !array.is_array()) {
-      return Status::InvalidArgument("body starts with '[' but is not a JSON array");
+    // No recursive parse of the body: a deep array must not exhaust the stack. Each event is
+    // decoded (with its own depth bound) below.
+    if (Status st = SplitJsonArray(body, &events, config_.decoder.max_depth + 1); !st.ok()) {
+      return Status::InvalidArgument("body starts with '[' but is not a JSON array of events: " +
+                                     st.message());
     }
-    for (size_t i = 0; i < array.size(); ++i) STREAMREC_RETURN_IF_ERROR(one(i, array[i].dump()));
   } else {
-    size_t index = 0;
     while (!body.empty()) {
       const size_t nl = body.find('\n');
       std::string_view line = body.substr(0, nl);
       body.remove_prefix(nl == std::string_view::npos ? body.size() : nl + 1);
       if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-      STREAMREC_RETURN_IF_ERROR(one(index++, line));
+      events.push_back(line);
     }
   }
+
+  PostEventsResult result;
+  stream::DeliveryGroup group;
+  const int64_t now_us = static_cast<int64_t>(NowSeconds() * 1e6);
+  std::unordered_set<std::string_view> new_ids;  // ids of this body the model does not know
+  size_t produced = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    EventView e;
+    Status st = decoder.Decode(events[i], &e);
+    if (st.ok() && e.type == EventType::kForgetUser) {
+      st = Status::InvalidArgument("forget_user is admin-only: DELETE /v1/users/ID");
+    }
+    if (st.ok() && e.ts_seconds > 0) {
+      st = CheckEventTime(e.ts_seconds, now_us, 0, config_.limits.max_future_s);
+    }
+    if (st.ok()) st = TakeNewIds(e, client, &new_ids);
+    if (st.ok()) {
+      const std::string_view key = e.type == EventType::kItem ? e.item : e.user;
+      st = ingest_->Produce(config_.kafka.topic, key, events[i], /*block_ms=*/1000, &group);
+      if (st.ok()) {
+        ++produced;
+        continue;
+      }
+      if (st.code() == Status::Code::kUnavailable) {  // the local queue, not the event
+        ++result.failed;
+        if (result.delivery_error.empty()) result.delivery_error = st.message();
+        continue;
+      }
+    }
+    result.Reject(i, st.message());
+  }
+  // 2xx only for what Kafka acknowledged: wait for every report (bounded by the ingest
+  // producer's message timeout).
+  ingest_->AwaitDelivery(group);
+  const auto failed = static_cast<size_t>(group.failed());
+  result.accepted = produced - failed;
+  result.failed += failed;
+  if (failed > 0 && result.delivery_error.empty()) result.delivery_error = group.first_error();
+  posted_->Inc(result.accepted);
+  if (result.failed > 0) undelivered_->Inc(result.failed);
   return result;
+}
+
+Status DaemonService::TakeNewIds(const EventView& e, std::string_view client,
+                                 std::unordered_set<std::string_view>* seen) {
+  double cost = 0;
+  for (const auto& [id, is_user] : {std::pair{e.user, true}, {e.item, false}}) {
+    if (id.empty() || seen->contains(id)) continue;
+    if (is_user ? model_->KnowsUser(id) : model_->KnowsItem(id)) continue;
+    cost += 1;
+  }
+  if (cost == 0) return Status::Ok();
+  if (!new_ids_.TryTake(client, cost, NowSeconds())) {
+    return Status::InvalidArgument("too many new ids from this client: at most " +
+                                   std::to_string(config_.ingest.new_ids_per_s) +
+                                   " new users and items a second (ingest.new_ids_per_s)");
+  }
+  if (!e.user.empty()) seen->insert(e.user);
+  if (!e.item.empty()) seen->insert(e.item);
+  return Status::Ok();
 }
 
 Status DaemonService::ForgetUser(const std::string& user) {
   std::string json = "{\"type\":\"forget_user\",\"user\":";
   AppendJsonString(user, &json);
   json += ",\"ts\":" + std::to_string(static_cast<int64_t>(NowSeconds())) + "}";
-  return ProduceEvent(json);
+  stream::DeliveryGroup group;
+  Status st = ingest_->Produce(config_.kafka.topic, user, json, /*block_ms=*/1000, &group);
+  if (st.ok()) {
+    ingest_->AwaitDelivery(group);
+    if (group.failed() > 0) st = Status::Unavailable(group.first_error());
+  }
+  if (!st.ok()) {
+    return Status::Unavailable("could not produce to '" + config_.kafka.topic +
+                               "': " + st.message());
+  }
+  return Status::Ok();
 }
 
 Status DaemonService::Checkpoint() { return applier_->RequestCheckpoint(30'000); }

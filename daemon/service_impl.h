@@ -9,11 +9,13 @@
 #include <atomic>
 #include <functional>
 #include <string>
+#include <unordered_set>
 
 #include "daemon/config.h"
 #include "daemon/event_applier.h"
 #include "daemon/metrics.h"
 #include "daemon/model_state.h"
+#include "daemon/rate_limiter.h"
 #include "daemon/recommend_service.h"
 #include "stream/kafka_sink.h"
 
@@ -23,8 +25,10 @@ class DaemonService final : public RecommendService {
  public:
   // Borrowed pointers outlive the service. `info` renders the JSON of /v1/info; `ready` says
   // whether state is restored and partitions are assigned.
+  // `producer` logs what was served; `ingest` produces posted events and waits for Kafka's
+  // acknowledgements (its message timeout bounds how long a post waits).
   DaemonService(const Config& config, ModelState* model, EventApplier* applier,
-                stream::KafkaSink* producer, MetricsRegistry* metrics,
+                stream::KafkaSink* producer, stream::KafkaSink* ingest, MetricsRegistry* metrics,
                 std::function<std::string()> info, std::function<bool()> ready);
 
   Result<Recommendation> Recommend(const RecommendRequest& request) override;
@@ -32,21 +36,25 @@ class DaemonService final : public RecommendService {
   Result<std::vector<ScoredId>> Next(const std::string& item, uint32_t k) override;
   std::vector<ScoredId> Popular(uint32_t k) override;
   Result<PredictResult> Predict(const std::string& user, const std::string& item) override;
-  Result<PostEventsResult> PostEvents(std::string_view body) override;
+  Result<PostEventsResult> PostEvents(std::string_view body, std::string_view client) override;
   Status ForgetUser(const std::string& user) override;
   Status Checkpoint() override;
   std::string InfoJson() override { return info_(); }
   bool Ready() override { return ready_(); }
 
  private:
-  // Validates one event's JSON and produces it keyed by its user (or item); the reason if not.
-  Status ProduceEvent(std::string_view json);
+  // Takes the event's ids that the model does not know (and *seen does not hold yet) from
+  // the client's new-id budget; InvalidArgument when it is spent. Adds them to *seen.
+  Status TakeNewIds(const EventView& e, std::string_view client,
+                    std::unordered_set<std::string_view>* seen);
   std::string NextRecId();
 
   const Config& config_;
   ModelState* const model_;
   EventApplier* const applier_;
   stream::KafkaSink* const producer_;
+  stream::KafkaSink* const ingest_;
+  RateLimiter new_ids_;  // per client: new users and items a second
   std::function<std::string()> info_;
   std::function<bool()> ready_;
   const uint64_t instance_;
@@ -54,6 +62,7 @@ class DaemonService final : public RecommendService {
   Counter* served_;
   Counter* served_dropped_;
   Counter* posted_;
+  Counter* undelivered_;
 };
 
 }  // namespace streamrec::daemon

@@ -105,6 +105,10 @@ struct KafkaSinkCallbacks {
       }
       self->dead_letters_done_.fetch_add(1, std::memory_order_release);
     }
+    if (m->_private != nullptr && m->_private != &dead_letter_tag) {
+      static_cast<DeliveryGroup*>(m->_private)
+          ->Report(m->err == RD_KAFKA_RESP_ERR_NO_ERROR ? nullptr : rd_kafka_err2str(m->err));
+    }
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       self->delivered_.fetch_add(1, std::memory_order_relaxed);
       return;
@@ -186,6 +190,34 @@ Status KafkaSink::ProduceTagged(std::string_view topic, std::string_view key,
     }
     rd_kafka_poll(rk_, 10);  // make room: deliveries free queue slots
   }
+}
+
+Status KafkaSink::Produce(std::string_view topic, std::string_view key, std::string_view payload,
+                          int block_ms, DeliveryGroup* group) {
+  group->pending_.fetch_add(1, std::memory_order_relaxed);
+  Status st = ProduceTagged(topic, key, payload, block_ms, group);
+  if (!st.ok()) group->pending_.fetch_sub(1, std::memory_order_release);
+  return st;
+}
+
+void KafkaSink::AwaitDelivery(const DeliveryGroup& group) {
+  while (group.pending() > 0) rd_kafka_poll(rk_, 10);
+}
+
+std::string DeliveryGroup::first_error() const {
+  std::lock_guard l(mu_);
+  return first_error_;
+}
+
+void DeliveryGroup::Report(const char* error) {
+  if (error != nullptr) {
+    {
+      std::lock_guard l(mu_);
+      if (first_error_.empty()) first_error_ = error;
+    }
+    failed_.fetch_add(1, std::memory_order_relaxed);
+  }
+  pending_.fetch_sub(1, std::memory_order_release);  // last: the group may go away after it
 }
 
 Status KafkaSink::ProduceDeadLetter(const Message& original, std::string_view reason,

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,28 @@ struct SinkCounters {
   int64_t queue_full = 0;  // Produce() calls refused because the local queue was full
 };
 
+// The delivery reports of a group of messages (one POST /v1/events): produce each with
+// KafkaSink::Produce(..., group), then KafkaSink::AwaitDelivery(group). Thread-safe: the
+// reports arrive on whichever thread serves them.
+class DeliveryGroup {
+ public:
+  // Messages produced and not reported yet.
+  int64_t pending() const { return pending_.load(std::memory_order_acquire); }
+  // Messages the broker did not acknowledge (timed out, refused), and the first error.
+  int64_t failed() const { return failed_.load(std::memory_order_acquire); }
+  std::string first_error() const;
+
+ private:
+  friend class KafkaSink;
+  friend struct KafkaSinkCallbacks;
+  void Report(const char* error);  // nullptr: delivered
+
+  std::atomic<int64_t> pending_{0};
+  std::atomic<int64_t> failed_{0};
+  mutable std::mutex mu_;
+  std::string first_error_;  // GUARDED_BY(mu_)
+};
+
 // A librdkafka producer (KafkaOptions: brokers, compression, linger, bounded queue).
 // Delivery is asynchronous: Produce() only enqueues; delivery reports are counted when
 // Poll(), Produce() or Flush() serve them.
@@ -68,6 +91,14 @@ class KafkaSink {
   // larger than message.max.bytes) return InvalidArgument.
   Status Produce(std::string_view topic, std::string_view key, std::string_view payload,
                  int block_ms = 0);
+  // The same, counting the message's delivery report in *group (which must outlive the
+  // report: call AwaitDelivery before destroying it).
+  Status Produce(std::string_view topic, std::string_view key, std::string_view payload,
+                 int block_ms, DeliveryGroup* group);
+  // Serves delivery reports until every message of *group has been reported: acknowledged by
+  // the broker, or failed when message_timeout_ms passed without that. REQUIRES:
+  // options.message_timeout_ms > 0 (else a broker that is gone makes it wait for good).
+  void AwaitDelivery(const DeliveryGroup& group);
 
   // Produces MakeDeadLetter(original, reason) to options.dlq_topic with the original key.
   // Waits up to block_ms for queue space (a dead letter should not be dropped lightly).

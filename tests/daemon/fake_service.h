@@ -11,7 +11,8 @@
 //   Popular:   k items "pop<n>" with score 1/(n+1).
 //   Predict:   rating = len(user) + len(item) / 10, known unless item == "cold".
 //   PostEvents: counts '{' characters; an event containing "bad" is rejected with reason
-//              "bad event". Body "unavailable" -> Unavailable.
+//              "bad event", one containing "undeliverable" counts as not acknowledged by
+//              Kafka. Body "unavailable" -> Unavailable.
 //   ForgetUser/Checkpoint: recorded; user "missing" -> NotFound.
 //
 // Thread safety: all methods may be called concurrently (atomics and a mutex).
@@ -92,7 +93,11 @@ class FakeRecommendService final : public RecommendService {
     return r;
   }
 
-  Result<PostEventsResult> PostEvents(std::string_view body) override {
+  Result<PostEventsResult> PostEvents(std::string_view body, std::string_view client) override {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      last_client = std::string(client);
+    }
     if (body == "unavailable") return Status::Unavailable("events topic unreachable");
     PostEventsResult result;
     size_t index = 0;
@@ -101,7 +106,10 @@ class FakeRecommendService final : public RecommendService {
       const size_t end = body.find('}', pos);
       const std::string_view event = body.substr(pos, end - pos);
       if (event.find("bad") != std::string_view::npos) {
-        result.rejected.emplace_back(index, "bad event");
+        result.Reject(index, "bad event");
+      } else if (event.find("undeliverable") != std::string_view::npos) {
+        ++result.failed;
+        result.delivery_error = "Local: Message timed out";
       } else {
         ++result.accepted;
       }
@@ -135,6 +143,7 @@ class FakeRecommendService final : public RecommendService {
   std::mutex mu;
   RecommendRequest last_request;       // GUARDED_BY(mu)
   std::vector<std::string> forgotten;  // GUARDED_BY(mu)
+  std::string last_client;             // GUARDED_BY(mu): of the last PostEvents
 };
 
 }  // namespace streamrec::daemon::testing

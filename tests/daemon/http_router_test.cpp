@@ -18,12 +18,20 @@ using testing::FakeRecommendService;
 struct RouterFixture {
   FakeRecommendService svc;
   MetricsRegistry metrics;
-  HttpRouter router{svc, metrics, RouterOptions{"s3cret", 256}};
+  HttpRouter router{svc, metrics, Options()};
+
+  static RouterOptions Options() {
+    RouterOptions o;
+    o.admin_token = "s3cret";
+    return o;
+  }
 
   HttpResponse Get(std::string_view target) { return Call("GET", target); }
   HttpResponse Call(std::string_view method, std::string_view target, std::string_view body = {},
-                    std::string_view content_type = {}, std::string_view auth = {}) {
+                    std::string_view content_type = {}, std::string_view auth = {},
+                    std::string_view client = "127.0.0.1") {
     HttpRequest req;
+    req.remote_address = client;
     req.method = method;
     req.target = target;
     req.body = body;
@@ -435,6 +443,125 @@ TEST_CASE("http router: constant-time compare", "[http][router]") {
   CHECK_FALSE(ConstantTimeEquals("abc", "abcd"));
   CHECK_FALSE(ConstantTimeEquals("", "a"));
   CHECK_FALSE(ConstantTimeEquals(std::string_view("a\0", 2), "a"));
+}
+
+}  // namespace
+}  // namespace streamrec::daemon
+
+namespace streamrec::daemon {
+namespace {
+
+TEST_CASE("issue17: POST /v1/events lists the first 100 rejections and counts the rest",
+          "[http][router]") {
+  RouterFixture f;
+  std::string body;
+  for (int i = 0; i < 5000; ++i) body += "{\"bad\":1}\n";
+  const HttpResponse res = f.Call("POST", "/v1/events", body, "application/x-ndjson");
+  CHECK(res.status == 400);
+  const json j = Parse(res);
+  CHECK(j["rejected"].size() == PostEventsResult::kMaxListedRejections);
+  CHECK(j["rejected_count"] == 5000);
+  CHECK(res.body.size() < 8000);  // bounded, whatever the body's size
+}
+
+TEST_CASE("issue17: events Kafka did not acknowledge make the post a 503", "[http][router]") {
+  RouterFixture f;
+  const HttpResponse res =
+      f.Call("POST", "/v1/events", "{\"a\":1}\n{\"undeliverable\":1}\n", "application/x-ndjson");
+  CHECK(res.status == 503);
+  const json j = Parse(res);
+  CHECK(j["accepted"] == 1);
+  CHECK(j["failed"] == 1);
+  CHECK_THAT(j["error"]["message"].get<std::string>(), Catch::Contains("not acknowledged"));
+}
+
+TEST_CASE("issue17: POST /v1/events is rate limited per client, with Retry-After",
+          "[http][router]") {
+  FakeRecommendService svc;
+  MetricsRegistry metrics;
+  RouterOptions o;
+  o.ingest_requests_per_s = 1;
+  o.ingest_burst = 3;
+  HttpRouter router(svc, metrics, o);
+  const auto post = [&](std::string_view client) {
+    HttpRequest req;
+    req.method = "POST";
+    req.target = "/v1/events";
+    req.body = "{\"a\":1}";
+    req.content_type = "application/json";
+    req.remote_address = client;
+    return router.Handle(req);
+  };
+  for (int i = 0; i < 3; ++i) CHECK(post("10.0.0.1").status == 200);
+  const HttpResponse limited = post("10.0.0.1");
+  CHECK(limited.status == 429);
+  bool retry_after = false;
+  for (const auto& [name, value] : limited.headers) retry_after |= name == "Retry-After";
+  CHECK(retry_after);
+  CHECK(post("10.0.0.2").status == 200);  // another client has its own budget
+  {
+    std::lock_guard l(svc.mu);
+    CHECK(svc.last_client == "10.0.0.2");
+  }
+}
+
+TEST_CASE("issue17: an ingest token guards POST /v1/events, the admin token passes too",
+          "[http][router]") {
+  FakeRecommendService svc;
+  MetricsRegistry metrics;
+  RouterOptions o;
+  o.admin_token = "admin";
+  o.ingest_token = "ingest";
+  HttpRouter router(svc, metrics, o);
+  const auto post = [&](std::string_view auth) {
+    HttpRequest req;
+    req.method = "POST";
+    req.target = "/v1/events";
+    req.body = "{\"a\":1}";
+    req.content_type = "application/json";
+    req.authorization = auth;
+    return router.Handle(req).status;
+  };
+  CHECK(post("") == 401);
+  CHECK(post("Bearer wrong") == 401);
+  CHECK(post("Bearer ingest") == 200);
+  CHECK(post("bearer admin") == 200);
+}
+
+TEST_CASE("issue17: HEAD is answered on GET routes", "[http][router]") {
+  RouterFixture f;
+  CHECK(f.Call("HEAD", "/healthz").status == 200);
+  CHECK(f.Call("HEAD", "/v1/popular?k=2").status == 200);
+  const HttpResponse post_only = f.Call("HEAD", "/v1/events");
+  CHECK(post_only.status == 405);
+  const HttpResponse get_only = f.Call("POST", "/healthz");
+  REQUIRE(get_only.status == 405);
+  bool allow = false;
+  for (const auto& [name, value] : get_only.headers)
+    allow |= name == "Allow" && value == "GET, HEAD";
+  CHECK(allow);
+}
+
+TEST_CASE("issue17: an id with a control character is refused like a NUL", "[http][router]") {
+  RouterFixture f;
+  CHECK(f.Get("/v1/recommend?user=u%01x").status == 400);
+  CHECK(f.Get("/v1/recommend?user=u%00x").status == 400);
+  CHECK(f.Call("DELETE", "/v1/users/u%1Fx", {}, {}, "Bearer s3cret").status == 400);
+}
+
+TEST_CASE("issue17: the slow routes are run off the network threads", "[http][router]") {
+  RouterFixture f;
+  const auto may_block = [&](std::string_view method, std::string_view target) {
+    HttpRequest req;
+    req.method = method;
+    req.target = target;
+    return f.router.MayBlock(req);
+  };
+  CHECK(may_block("POST", "/v1/events"));
+  CHECK(may_block("POST", "/admin/checkpoint"));
+  CHECK(may_block("DELETE", "/v1/users/u1"));
+  CHECK_FALSE(may_block("GET", "/v1/recommend?user=u1"));
+  CHECK_FALSE(may_block("GET", "/healthz"));
 }
 
 }  // namespace

@@ -155,7 +155,7 @@ TEST_CASE("http server: routes over one keep-alive connection", "[http][server]"
 
   res = c.Request(http::verb::put, "/v1/recommend?user=u1");
   CHECK(res.result_int() == 405);
-  CHECK(res[http::field::allow] == "GET");
+  CHECK(res[http::field::allow] == "GET, HEAD");
 
   res = c.Get("/metrics");
   CHECK(res.result_int() == 200);
@@ -362,6 +362,7 @@ TEST_CASE("http server: Stop with connected clients returns promptly", "[http][s
 TEST_CASE("http server: connections beyond max_connections are refused", "[http][server]") {
   HttpServerOptions options;
   options.max_connections = 2;
+  options.reserved_connections = 0;
   ServerFixture f(options);
   auto a = std::make_unique<Client>(f.server->port());
   Client b(f.server->port());
@@ -383,6 +384,96 @@ TEST_CASE("http server: connections beyond max_connections are refused", "[http]
   CHECK(c.Get("/healthz").result_int() == 200);
   CHECK_THAT(f.metrics.RenderPrometheus(),
              Catch::Contains("streamrec_http_connections_rejected_total 1\n"));
+}
+
+TEST_CASE("issue17: health and metrics are answered while the connection cap is full",
+          "[http][server]") {
+  HttpServerOptions options;
+  options.max_connections = 3;
+  options.reserved_connections = 2;
+  ServerFixture f(options);
+  // A flood holds every regular connection open without sending anything.
+  std::vector<std::unique_ptr<Client>> flood;
+  for (int i = 0; i < 3; ++i) flood.push_back(std::make_unique<Client>(f.server->port()));
+  for (int i = 0; i < 200 && f.server->active_connections() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  REQUIRE(f.server->active_connections() == 3);
+  for (const char* path : {"/healthz", "/readyz", "/metrics"}) {
+    Client probe(f.server->port());
+    const auto res = probe.Get(path);
+    INFO(path);
+    CHECK((res.result_int() == 200 || (std::string(path) == "/readyz" && res.result_int() == 503)));
+    CHECK_FALSE(res.keep_alive());  // one request a reserved connection
+  }
+  {
+    Client other(f.server->port());
+    const auto res = other.Get("/v1/recommend?user=u1");
+    CHECK(res.result_int() == 503);
+    CHECK_THAT(res.body(), Catch::Contains("too many connections"));
+  }
+  CHECK_THAT(f.metrics.RenderPrometheus(),
+             Catch::Contains("streamrec_http_connections_reserved_total 4\n"));
+}
+
+TEST_CASE("issue17: an HTTP/1.1 request without Host is a 400, HEAD gets no body",
+          "[http][server]") {
+  ServerFixture f;
+  {
+    Client c(f.server->port());
+    c.WriteRaw("GET /healthz HTTP/1.1\r\n\r\n");
+    std::string data;
+    c.ReadUntilClosed(&data);
+    CHECK_THAT(data, Catch::StartsWith("HTTP/1.1 400 "));
+    CHECK_THAT(data, Catch::Contains("without a Host header"));
+  }
+  {
+    Client c(f.server->port());
+    c.WriteRaw("GET /healthz HTTP/1.0\r\n\r\n");  // HTTP/1.0 has no Host requirement
+    std::string data;
+    c.ReadUntilClosed(&data);
+    CHECK_THAT(data, Catch::StartsWith("HTTP/1.0 200 "));
+  }
+  {
+    Client c(f.server->port());
+    c.WriteRaw("HEAD /v1/popular?k=3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    std::string data;
+    c.ReadUntilClosed(&data);
+    CHECK_THAT(data, Catch::StartsWith("HTTP/1.1 200 "));
+    const size_t end = data.find("\r\n\r\n");
+    REQUIRE(end != std::string::npos);
+    CHECK(data.size() == end + 4);  // headers only
+    CHECK_THAT(data, !Catch::Contains("Content-Length: 0"));
+  }
+}
+
+TEST_CASE("issue17: a request the handler blocks on does not stall the network thread",
+          "[http][server]") {
+  struct Slow : HttpHandler {
+    std::atomic<bool> release{false};
+    HttpResponse Handle(const HttpRequest& req) override {
+      if (req.target == "/slow") {
+        while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+      return JsonError(200, "ok");
+    }
+    bool MayBlock(const HttpRequest& req) const override { return req.target == "/slow"; }
+  } handler;
+  HttpServerOptions options;
+  options.threads = 1;
+  HttpServer server(options, handler);
+  REQUIRE(server.Start().ok());
+  std::thread slow([&] {
+    Client c(server.port());
+    CHECK(c.Get("/slow").result_int() == 200);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  Client fast(server.port());
+  const auto t0 = Clock::now();
+  CHECK(fast.Get("/fast").result_int() == 200);
+  CHECK(Clock::now() - t0 < std::chrono::milliseconds(500));
+  handler.release = true;
+  slow.join();
 }
 
 TEST_CASE("http server: a throwing handler becomes a 500", "[http][server]") {
