@@ -13,11 +13,14 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdarg>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <system_error>
 #include <vector>
 
+#include "common/log.h"
 #include "state/keys.h"
 #include "state/write_batch.h"
 
@@ -41,6 +44,7 @@ struct RocksDBStore::Rep {
   // the largest checkpoint's size.
   std::unique_ptr<rocksdb::WriteBatch> batch;
   size_t batch_reserved = 0;
+  bool write_failed = false;  // the last Write failed (there is one Write at a time)
   // Closes and deletes db; Ok when already closed.
   Status Close();
 };
@@ -128,16 +132,40 @@ Status MakeFamilyOptions(const StateOptions& options, rocksdb::ColumnFamilyOptio
   return ToRocksCompression(options.compression, &cf->compression);
 }
 
+// RocksDB's info log, sent to the daemon's log (stderr) instead of a LOG file in the data dir.
+// On a full disk RocksDB keeps logging its recovery attempts, and its file logger then aborts
+// the process (an assertion in WritableFileWriter::Append, RocksDB 7.8): with no log file on
+// that disk, a full disk is an error the daemon reports and waits out. Warnings and worse only.
+class StderrLogger final : public rocksdb::Logger {
+ public:
+  StderrLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    Logv(rocksdb::InfoLogLevel::WARN_LEVEL, format, ap);
+  }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char buf[1024];
+    const int n = std::vsnprintf(buf, sizeof buf, format, ap);
+    if (n <= 0) return;
+    const std::string message = "rocksdb: " + std::string(buf, std::min<size_t>(n, sizeof buf - 1));
+    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) {
+      LogError(message);
+    } else {
+      LogWarn(message);
+    }
+  }
+};
+
 rocksdb::DBOptions MakeDBOptions(const StateOptions& options) {
   rocksdb::DBOptions db;
+  static const auto logger = std::make_shared<StderrLogger>();
+  db.info_log = logger;
   db.max_open_files = options.max_open_files;
   db.max_total_wal_size = options.max_wal_bytes;
   // Replay the log up to the last intact record: a batch torn by a crash is dropped whole.
   db.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   db.paranoid_checks = true;
-  // RocksDB's own LOG files in the data dir: a few, bounded.
-  db.keep_log_file_num = 3;
-  db.max_log_file_size = 16ull << 20;
   db.max_background_jobs = 2;
   return db;
 }
@@ -549,7 +577,14 @@ Status RocksDBStore::Write(const WriteBatch& batch) {
     }
     if (!s.ok()) return FromRocks(s, "building a write batch for " + rep_->dir);
   }
+  if (rep_->write_failed) {
+    // A failed write (a full disk) leaves RocksDB in a background-error state that refuses
+    // every write; clear it, now that the caller tries again. When the cause remains, Resume
+    // fails and so does the write below, with the error that says why.
+    rep_->db->Resume().PermitUncheckedError();
+  }
   rocksdb::Status s = rep_->db->Write(rep_->write_options, &wb);
+  rep_->write_failed = !s.ok();
   if (!s.ok()) {
     return FromRocks(s, "writing " + std::to_string(batch.count()) + " operations to " + rep_->dir);
   }
