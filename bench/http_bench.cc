@@ -54,7 +54,7 @@ class FixedService final : public RecommendService {
   Status ForgetUser(const std::string&) override { return Status::Ok(); }
   Status Checkpoint() override { return Status::Ok(); }
   std::string InfoJson() override { return "{}"; }
-  bool Ready() override { return true; }
+  Status Readiness() override { return Status::Ok(); }
 
  private:
   std::vector<ScoredId> items_;

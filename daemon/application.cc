@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -39,6 +40,15 @@ Status Application::Start() {
   if (!model.ok()) return model.status();
   model_ = std::move(*model);
   STREAMREC_RETURN_IF_ERROR(model_->Restore(*store_));
+  // The offsets are read again at every assignment; a store whose offsets cannot be read must
+  // not start and serve a model it cannot continue.
+  state::OffsetMap offsets;
+  if (Status st = store_->ReadOffsets(&offsets); !st.ok()) {
+    return Status::Corruption("cannot read the stored offsets of " + config_.data_dir + " (" +
+                              st.message() +
+                              "): the store is damaged; restore the data dir from a backup, or "
+                              "move it away to rebuild the state from the topic");
+  }
   const ModelSizes sizes = model_->Sizes();
   LogInfo("state restored from " + config_.data_dir + ": " + std::to_string(sizes.users) +
           " users, " + std::to_string(sizes.items) + " items, " +
@@ -130,8 +140,7 @@ Status Application::Start() {
   // HTTP last: it serves what is above.
   service_ = std::make_unique<DaemonService>(
       config_, model_.get(), applier_.get(), sink_.get(), ingest_sink_.get(), &metrics_,
-      [this] { return InfoJson(); },
-      [this] { return applier_->assigned() && !consumer_failed_.load(); });
+      [this] { return InfoJson(); }, [this] { return Readiness(); });
   RouterOptions ro;
   ro.admin_token = config_.admin_token;
   ro.max_id_bytes = config_.decoder.max_id_bytes;
@@ -153,19 +162,54 @@ Status Application::Start() {
   return Status::Ok();
 }
 
+Status Application::Readiness() const {
+  if (consumer_failed_.load()) return Status::Unavailable("the consumer stopped");
+  if (applier_->checkpoint_failing()) {
+    return Status::Unavailable("checkpoints are failing, ingest is paused until one succeeds: " +
+                               applier_->checkpoint_error());
+  }
+  if (!applier_->assigned()) {
+    return Status::Unavailable("restoring state or waiting for partitions");
+  }
+  return Status::Ok();
+}
+
 void Application::ConsumerLoop() {
   pthread_setname_np(pthread_self(), "consumer");  // as ps, top -H and perf show it
   std::vector<stream::Message> batch;
   auto last_lag = std::chrono::steady_clock::now();
+  bool paused = false;
+  auto next_retry = std::chrono::steady_clock::now();
   while (!stop_.load(std::memory_order_relaxed)) {
+    // A failed checkpoint (a full disk) pauses ingest, so that memory stays bounded by what was
+    // applied before it, and retries every second; the first that succeeds resumes ingest.
+    if (applier_->checkpoint_failing() != paused) {
+      paused = !paused;
+      if (Status st = source_->SetPaused(paused); !st.ok()) LogWarn(st.ToString());
+      if (paused) {
+        LogError("checkpoint failed, ingest paused until one succeeds: " +
+                 applier_->checkpoint_error());
+      } else {
+        LogInfo("checkpoint succeeded, ingest resumed");
+      }
+    }
     Status st =
         source_->PollBatch(config_.kafka.batch_max_messages, config_.kafka.poll_timeout_ms, &batch);
     if (!st.ok()) {
-      LogError("consumer stopped: " + st.ToString());
-      std::lock_guard l(snapshot_mu_);
-      consumer_status_ = st;
+      LogError("consumer stopped, the daemon exits: " + st.ToString());
+      {
+        std::lock_guard l(snapshot_mu_);
+        consumer_status_ = st;
+      }
       consumer_failed_.store(true);
+      // Not a zombie that answers from a model it can no longer update: stop (exit code 1),
+      // so that the orchestrator sees it and restarts it.
+      kill(getpid(), SIGTERM);
       break;
+    }
+    if (paused && std::chrono::steady_clock::now() >= next_retry) {
+      next_retry = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      applier_->MaybeCheckpoint(/*force=*/true).IgnoreError();  // the failure is the state
     }
     if (!batch.empty()) {
       applier_->Handle(batch);

@@ -65,6 +65,8 @@ class Application {
   uint64_t events_applied() const;
 
  private:
+  // Ok, or Unavailable with the reason /readyz gives (any thread).
+  Status Readiness() const;
   void ConsumerLoop();
   std::string InfoJson();
   void PublishLag();

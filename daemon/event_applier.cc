@@ -313,8 +313,14 @@ Status EventApplier::FinishCheckpoint(bool wait) {
   if (!st.ok()) {
     checkpoint_failures_->Inc();
     std::swap(retry_, collected_);
+    {
+      std::lock_guard l(error_mu_);
+      checkpoint_error_ = st.message();
+    }
+    checkpoint_failing_.store(true, std::memory_order_release);
     return st;
   }
+  checkpoint_failing_.store(false, std::memory_order_release);
   collected_.Clear();
   // Keep the larger buffers for the next batch: no regrowth (and page faults) per checkpoint.
   if (building_.empty() && collected_.capacity_bytes() > building_.capacity_bytes()) {
@@ -330,6 +336,11 @@ Status EventApplier::FinishCheckpoint(bool wait) {
     source_->CommitOffsets(config_.kafka.served_topic, inflight_served_).IgnoreError();
   }
   return Status::Ok();
+}
+
+std::string EventApplier::checkpoint_error() const {
+  std::lock_guard l(error_mu_);
+  return checkpoint_error_;
 }
 
 Status EventApplier::RequestCheckpoint(int timeout_ms) {

@@ -76,6 +76,11 @@ class EventApplier final : public stream::RebalanceListener {
   void OnPartitionsRevoked(const std::vector<stream::TopicPartition>& partitions,
                            bool lost) override;
 
+  // Whether the last checkpoint failed (e.g. a full disk), and its error. Ingest pauses while
+  // it is so, and readiness says why (Application). Any thread.
+  bool checkpoint_failing() const { return checkpoint_failing_.load(std::memory_order_acquire); }
+  std::string checkpoint_error() const;
+
   uint64_t events_applied() const { return applied_->value(); }
   // Served records waiting for event time to reach them (any thread).
   uint64_t served_held() const { return held_count_.load(std::memory_order_relaxed); }
@@ -155,6 +160,10 @@ class EventApplier final : public stream::RebalanceListener {
   state::WriteBatch retry_;      // a batch whose write failed; the next one starts with it
   std::map<int32_t, int64_t> inflight_offsets_;  // the offsets the batch in flight stores
   std::chrono::steady_clock::time_point inflight_start_;
+
+  std::atomic<bool> checkpoint_failing_{false};
+  mutable std::mutex error_mu_;
+  std::string checkpoint_error_;  // GUARDED_BY(error_mu_): the last failure's message
 
   // Checkpoint requests from other threads.
   std::mutex request_mu_;

@@ -409,8 +409,10 @@ HttpResponse HttpRouter::Dispatch(Route route, std::string_view query, std::stri
     case kHealthz:
       return JsonOk("{\"status\":\"ok\"}");
     case kReadyz:
-      if (service_.Ready()) return JsonOk("{\"status\":\"ready\"}");
-      return JsonError(503, "not ready: restoring state or waiting for partitions");
+      if (const Status ready = service_.Readiness(); !ready.ok()) {
+        return JsonError(503, "not ready: " + ready.message());
+      }
+      return JsonOk("{\"status\":\"ready\"}");
     case kMetrics: {
       HttpResponse res;
       res.content_type = kMetricsContentType;

@@ -99,8 +99,9 @@ class RecommendService {
   // JSON object for GET /v1/info: version, broker bootstrap, topics, partitions and offsets,
   // model sizes, config summary.
   virtual std::string InfoJson() = 0;
-  // True once the state is restored and the consumer has its assignment.
-  virtual bool Ready() = 0;
+  // Ok once the state is restored and the consumer has its assignment, and while checkpoints
+  // succeed; else Unavailable saying why (GET /readyz answers 503 with it).
+  virtual Status Readiness() = 0;
 };
 
 }  // namespace streamrec::daemon

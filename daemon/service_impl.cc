@@ -24,7 +24,7 @@ double NowSeconds() {
 DaemonService::DaemonService(const Config& config, ModelState* model, EventApplier* applier,
                              stream::KafkaSink* producer, stream::KafkaSink* ingest,
                              MetricsRegistry* metrics, std::function<std::string()> info,
-                             std::function<bool()> ready)
+                             std::function<Status()> ready)
     : config_(config),
       model_(model),
       applier_(applier),
@@ -129,7 +129,8 @@ Result<PostEventsResult> DaemonService::PostEvents(std::string_view body, std::s
   PostEventsResult result;
   stream::DeliveryGroup group;
   const int64_t now_us = static_cast<int64_t>(NowSeconds() * 1e6);
-  std::unordered_set<std::string_view> new_ids;  // ids of this body the model does not know
+  std::unordered_set<std::string> new_ids;  // ids of this body the model does not know (copies: the
+                                            // decoder reuses its buffers)
   size_t produced = 0;
   for (size_t i = 0; i < events.size(); ++i) {
     EventView e;
@@ -169,10 +170,10 @@ Result<PostEventsResult> DaemonService::PostEvents(std::string_view body, std::s
 }
 
 Status DaemonService::TakeNewIds(const EventView& e, std::string_view client,
-                                 std::unordered_set<std::string_view>* seen) {
+                                 std::unordered_set<std::string>* seen) {
   double cost = 0;
   for (const auto& [id, is_user] : {std::pair{e.user, true}, {e.item, false}}) {
-    if (id.empty() || seen->contains(id)) continue;
+    if (id.empty() || seen->contains(std::string(id))) continue;
     if (is_user ? model_->KnowsUser(id) : model_->KnowsItem(id)) continue;
     cost += 1;
   }
@@ -182,8 +183,8 @@ Status DaemonService::TakeNewIds(const EventView& e, std::string_view client,
                                    std::to_string(config_.ingest.new_ids_per_s) +
                                    " new users and items a second (ingest.new_ids_per_s)");
   }
-  if (!e.user.empty()) seen->insert(e.user);
-  if (!e.item.empty()) seen->insert(e.item);
+  if (!e.user.empty()) seen->emplace(e.user);
+  if (!e.item.empty()) seen->emplace(e.item);
   return Status::Ok();
 }
 

@@ -29,7 +29,7 @@ class DaemonService final : public RecommendService {
   // acknowledgements (its message timeout bounds how long a post waits).
   DaemonService(const Config& config, ModelState* model, EventApplier* applier,
                 stream::KafkaSink* producer, stream::KafkaSink* ingest, MetricsRegistry* metrics,
-                std::function<std::string()> info, std::function<bool()> ready);
+                std::function<std::string()> info, std::function<Status()> ready);
 
   Result<Recommendation> Recommend(const RecommendRequest& request) override;
   Result<std::vector<ScoredId>> Similar(const std::string& item, uint32_t k) override;
@@ -40,13 +40,13 @@ class DaemonService final : public RecommendService {
   Status ForgetUser(const std::string& user) override;
   Status Checkpoint() override;
   std::string InfoJson() override { return info_(); }
-  bool Ready() override { return ready_(); }
+  Status Readiness() override { return ready_(); }
 
  private:
   // Takes the event's ids that the model does not know (and *seen does not hold yet) from
   // the client's new-id budget; InvalidArgument when it is spent. Adds them to *seen.
   Status TakeNewIds(const EventView& e, std::string_view client,
-                    std::unordered_set<std::string_view>* seen);
+                    std::unordered_set<std::string>* seen);
   std::string NextRecId();
 
   const Config& config_;
@@ -56,7 +56,7 @@ class DaemonService final : public RecommendService {
   stream::KafkaSink* const ingest_;
   RateLimiter new_ids_;  // per client: new users and items a second
   std::function<std::string()> info_;
-  std::function<bool()> ready_;
+  std::function<Status()> ready_;
   const uint64_t instance_;
   std::atomic<uint64_t> next_rec_{0};
   Counter* served_;

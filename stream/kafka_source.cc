@@ -221,7 +221,23 @@ void KafkaSource::OnAssign(rd_kafka_topic_partition_list_t* parts) {
     assigned_.clear();
     return;
   }
+  if (paused_) rd_kafka_pause_partitions(rk_, parts);
   Bump(counters_.assignments);
+}
+
+Status KafkaSource::SetPaused(bool paused) {
+  paused_ = paused;
+  rd_kafka_topic_partition_list_t* parts = nullptr;
+  if (rd_kafka_resp_err_t err = rd_kafka_assignment(rk_, &parts); err != 0) {
+    return Status::IOError(std::string("assignment: ") + rd_kafka_err2str(err));
+  }
+  const rd_kafka_resp_err_t err =
+      paused ? rd_kafka_pause_partitions(rk_, parts) : rd_kafka_resume_partitions(rk_, parts);
+  rd_kafka_topic_partition_list_destroy(parts);
+  if (err != 0) {
+    return Status::IOError(std::string(paused ? "pause: " : "resume: ") + rd_kafka_err2str(err));
+  }
+  return Status::Ok();
 }
 
 void KafkaSource::OnRevoke(rd_kafka_topic_partition_list_t* parts) {

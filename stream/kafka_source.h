@@ -140,6 +140,12 @@ class KafkaSource final : public MessageSource {
   bool QueryWatermarks(const std::string& topic, int32_t partition, int64_t* low, int64_t* high,
                        int timeout_ms) override;
 
+  // Pauses (true) or resumes (false) fetching of every assigned partition, and of those
+  // assigned while paused. While paused, PollBatch() still serves rebalances and keeps the
+  // member in its group (max.poll.interval.ms) but returns no messages; resumed, consumption
+  // continues after the last message returned. Polling thread only.
+  Status SetPaused(bool paused);
+
   // Lag per assigned partition of options.topic, from cached watermarks (cheap: no broker
   // round trip). Polling thread only; call every few seconds and export as a gauge.
   std::vector<PartitionLag> Lag() const;
@@ -163,6 +169,7 @@ class KafkaSource final : public MessageSource {
   bool closed_ = false;
   bool close_gave_up_ = false;  // Close() timed out: destroy without librdkafka's own close
   Status fatal_;                // sticky: returned by every PollBatch() once set
+  bool paused_ = false;         // SetPaused(true) is in force
 
   // Polling-thread state.
   std::vector<Message>* pending_ = nullptr;  // PollBatch()'s output while it runs

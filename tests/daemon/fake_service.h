@@ -135,7 +135,9 @@ class FakeRecommendService final : public RecommendService {
     return R"({"version":"test","model":{"users":3,"items":42},"partitions":[{"id":0,"offset":7}]})";
   }
 
-  bool Ready() override { return ready.load(); }
+  Status Readiness() override {
+    return ready.load() ? Status::Ok() : Status::Unavailable("restoring state");
+  }
 
   std::atomic<bool> ready{true};
   std::atomic<int> checkpoints{0};

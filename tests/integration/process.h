@@ -20,6 +20,7 @@ class Child {
   // Waits for exit; returns the exit code, or 128+signal.
   int Wait();
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
