@@ -52,7 +52,7 @@ constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(50);
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::string_view kBusyResponse =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
-    "Content-Length: 71\r\n\r\n"
+    "Content-Length: 70\r\n\r\n"
     "{\"error\":{\"code\":503,\"message\":\"too many connections, retry later.\"}}\n";
 
 std::string_view ToStd(beast::string_view s) { return {s.data(), s.size()}; }
@@ -75,6 +75,7 @@ struct ServerCore {
   Counter* errors_handler = nullptr;
 
   Counter* connections_reserved = nullptr;
+  Counter* connections_evicted = nullptr;
   Counter* blocking_rejected = nullptr;
   net::thread_pool* blocking_pool = nullptr;  // owned by HttpServer::Impl; outlives the threads
   std::atomic<size_t> blocking_in_flight{0};
@@ -145,6 +146,10 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // When the connection started waiting for its next request (steady clock, ns); 0 while a
+  // request is read, handled or answered. Any thread.
+  int64_t idle_since_ns() const { return idle_since_ns_.load(std::memory_order_relaxed); }
+
   // Server stop: close now unless a response is being written, then close after it.
   void RequestClose() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
@@ -168,11 +173,14 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     // Idle: wait for the first byte under the idle timeout.
     SetDeadline(std::chrono::milliseconds(IdleTimeoutMs()));
+    idle_since_ns_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                         std::memory_order_relaxed);
     stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
                             beast::bind_front_handler(&Session::OnFirstBytes, shared_from_this()));
   }
 
   void OnFirstBytes(ErrorCode ec, size_t bytes) {
+    idle_since_ns_.store(0, std::memory_order_relaxed);
     if (ec) return CloseNow();  // eof, timeout, reset or stop: nothing to answer
     buffer_.commit(bytes);
     ReadHeader();
@@ -378,11 +386,12 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
   unsigned version_ = 11;
-  bool head_ = false;             // the request being answered is a HEAD
-  const bool reserved_;           // accepted beyond max_connections (see Session())
-  std::string remote_address_;    // the peer's address, for per-client limits
-  bool writing_ = false;          // an async_write is in flight
-  bool close_requested_ = false;  // server stopping: close after the current response
+  bool head_ = false;                      // the request being answered is a HEAD
+  const bool reserved_;                    // accepted beyond max_connections (see Session())
+  std::string remote_address_;             // the peer's address, for per-client limits
+  std::atomic<int64_t> idle_since_ns_{0};  // see idle_since_ns()
+  bool writing_ = false;                   // an async_write is in flight
+  bool close_requested_ = false;           // server stopping: close after the current response
   bool lingering_ = false;
   size_t drained_bytes_ = 0;
   bool closed_ = false;
@@ -457,7 +466,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
     }
     const size_t active = core_->active.load(std::memory_order_relaxed);
     const bool reserved = active >= core_->options.max_connections;
-    if (active >= core_->options.max_connections + core_->options.reserved_connections) {
+    // Every slot taken: the connection that has waited longest for a request makes room (a
+    // flood of idle connections must not keep a probe out), unless none is idle.
+    if (active >= core_->options.max_connections + core_->options.reserved_connections &&
+        !EvictLongestIdle()) {
       core_->connections_rejected->Inc();
       // Best effort: one non-blocking write of a canned 503, then close.
       ErrorCode ignored;
@@ -472,6 +484,28 @@ class Listener : public std::enable_shared_from_this<Listener> {
       std::make_shared<Session>(std::move(socket), core_, reserved)->Run();
     }
     DoAccept();
+  }
+
+  // Closes the session that has waited longest for its next request; false when none waits.
+  bool EvictLongestIdle() {
+    std::shared_ptr<Session> victim;
+    {
+      std::lock_guard<std::mutex> lock(core_->mu);
+      int64_t oldest = std::numeric_limits<int64_t>::max();
+      Session* pick = nullptr;
+      for (Session* s : core_->sessions) {
+        const int64_t since = s->idle_since_ns();
+        if (since > 0 && since < oldest) {
+          oldest = since;
+          pick = s;
+        }
+      }
+      if (pick != nullptr) victim = pick->weak_from_this().lock();
+    }
+    if (victim == nullptr) return false;
+    core_->connections_evicted->Inc();
+    victim->RequestClose();
+    return true;
   }
 
   const std::vector<net::io_context*> iocs_;
@@ -506,6 +540,9 @@ struct HttpServer::Impl {
     core->connections_reserved = &m.AddCounter(
         "streamrec_http_connections_reserved_total",
         "HTTP connections accepted beyond max_connections for health and metrics only.");
+    core->connections_evicted = &m.AddCounter(
+        "streamrec_http_connections_evicted_total",
+        "Idle HTTP connections closed to make room for a new one when every slot was taken.");
     core->blocking_rejected = &m.AddCounter(
         "streamrec_http_blocking_rejected_total",
         "Requests refused (503) because max_blocking_requests slow requests were in flight.");

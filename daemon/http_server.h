@@ -13,7 +13,9 @@
 //   more than max_connections open   -> up to reserved_connections more are accepted for
 //                                       the reserved paths (/healthz, /readyz, /metrics: one
 //                                       request each, short idle timeout), anything else on
-//                                       them gets 503; beyond that a best-effort 503 at once
+//                                       them gets 503; beyond that the connection idle the
+//                                       longest is closed to make room, and when none is idle
+//                                       the new one gets a best-effort 503 at once
 //   HTTP/1.1 request without Host    -> 400
 //   HEAD                             -> the GET answer's headers, no body
 //   a request the handler may block on (HttpHandler::MayBlock) runs on one of

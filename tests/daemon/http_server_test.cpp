@@ -364,16 +364,27 @@ TEST_CASE("http server: connections beyond max_connections are refused", "[http]
   options.max_connections = 2;
   options.reserved_connections = 0;
   ServerFixture f(options);
+  // Both slots busy: each connection is in the middle of sending a request.
   auto a = std::make_unique<Client>(f.server->port());
   Client b(f.server->port());
-  CHECK(a->Get("/healthz").result_int() == 200);
-  CHECK(b.Get("/healthz").result_int() == 200);
+  a->WriteRaw("GET /healthz HTTP/1.1\r\n");
+  b.WriteRaw("GET /healthz HTTP/1.1\r\n");
+  for (int i = 0; i < 200 && f.server->active_connections() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   {
     Client refused(f.server->port());
     std::string data;
     CHECK(IsClosedError(refused.ReadUntilClosed(&data)));
     // Best effort: the canned 503 usually arrives before the close.
-    if (!data.empty()) CHECK_THAT(data, Catch::StartsWith("HTTP/1.1 503 "));
+    if (!data.empty()) {
+      CHECK_THAT(data, Catch::StartsWith("HTTP/1.1 503 "));
+      const size_t body = data.find("\r\n\r\n");
+      REQUIRE(body != std::string::npos);
+      CHECK_THAT(data, Catch::Contains("Content-Length: " + std::to_string(data.size() - body - 4) +
+                                       "\r\n"));
+    }
   }
   // Closing one makes room again.
   a.reset();
@@ -384,6 +395,25 @@ TEST_CASE("http server: connections beyond max_connections are refused", "[http]
   CHECK(c.Get("/healthz").result_int() == 200);
   CHECK_THAT(f.metrics.RenderPrometheus(),
              Catch::Contains("streamrec_http_connections_rejected_total 1\n"));
+}
+
+TEST_CASE("issue17: with every slot taken, the longest idle connection makes room",
+          "[http][server]") {
+  HttpServerOptions options;
+  options.max_connections = 2;
+  options.reserved_connections = 0;
+  ServerFixture f(options);
+  Client a(f.server->port());
+  CHECK(a.Get("/healthz").result_int() == 200);  // then idle, waiting for its next request
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  Client b(f.server->port());
+  CHECK(b.Get("/healthz").result_int() == 200);
+  Client c(f.server->port());
+  CHECK(c.Get("/healthz").result_int() == 200);
+  CHECK(IsClosedError(a.ReadUntilClosed()));  // a waited longest
+  CHECK(b.Get("/healthz").result_int() == 200);
+  CHECK_THAT(f.metrics.RenderPrometheus(),
+             Catch::Contains("streamrec_http_connections_evicted_total 1\n"));
 }
 
 TEST_CASE("issue17: health and metrics are answered while the connection cap is full",
