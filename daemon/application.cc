@@ -328,6 +328,8 @@ void Application::Stop() {
   sink_.reset();
   broker_.reset();
   if (store_) {
+    // Memtables to files: the next start replays no log.
+    if (Status st = store_->Flush(); !st.ok()) LogWarn("flushing the store: " + st.ToString());
     if (Status st = store_->Close(); !st.ok()) LogError("closing the store: " + st.ToString());
     store_.reset();
   }
