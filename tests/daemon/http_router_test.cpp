@@ -18,12 +18,20 @@ using testing::FakeRecommendService;
 struct RouterFixture {
   FakeRecommendService svc;
   MetricsRegistry metrics;
-  HttpRouter router{svc, metrics, Options()};
+  HttpRouter router;
+
+  explicit RouterFixture(RouterOptions options = Options())
+      : router(svc, metrics, std::move(options)) {}
 
   static RouterOptions Options() {
     RouterOptions o;
     o.admin_token = "s3cret";
     return o;
+  }
+
+  // POST /v1/events with one event, from `client`.
+  HttpResponse PostOne(std::string_view auth, std::string_view client = "127.0.0.1") {
+    return Call("POST", "/v1/events", "{\"a\":1}", "application/json", auth, client);
   }
 
   HttpResponse Get(std::string_view target) { return Call("GET", target); }
@@ -477,55 +485,33 @@ TEST_CASE("issue17: events Kafka did not acknowledge make the post a 503", "[htt
 
 TEST_CASE("issue17: POST /v1/events is rate limited per client, with Retry-After",
           "[http][router]") {
-  FakeRecommendService svc;
-  MetricsRegistry metrics;
   RouterOptions o;
   o.ingest_requests_per_s = 1;
   o.ingest_burst = 3;
-  HttpRouter router(svc, metrics, o);
-  const auto post = [&](std::string_view client) {
-    HttpRequest req;
-    req.method = "POST";
-    req.target = "/v1/events";
-    req.body = "{\"a\":1}";
-    req.content_type = "application/json";
-    req.remote_address = client;
-    return router.Handle(req);
-  };
-  for (int i = 0; i < 3; ++i) CHECK(post("10.0.0.1").status == 200);
-  const HttpResponse limited = post("10.0.0.1");
+  RouterFixture f(o);
+  for (int i = 0; i < 3; ++i) CHECK(f.PostOne("", "10.0.0.1").status == 200);
+  const HttpResponse limited = f.PostOne("", "10.0.0.1");
   CHECK(limited.status == 429);
   bool retry_after = false;
   for (const auto& [name, value] : limited.headers) retry_after |= name == "Retry-After";
   CHECK(retry_after);
-  CHECK(post("10.0.0.2").status == 200);  // another client has its own budget
+  CHECK(f.PostOne("", "10.0.0.2").status == 200);  // another client has its own budget
   {
-    std::lock_guard l(svc.mu);
-    CHECK(svc.last_client == "10.0.0.2");
+    std::lock_guard l(f.svc.mu);
+    CHECK(f.svc.last_client == "10.0.0.2");
   }
 }
 
 TEST_CASE("issue17: an ingest token guards POST /v1/events, the admin token passes too",
           "[http][router]") {
-  FakeRecommendService svc;
-  MetricsRegistry metrics;
   RouterOptions o;
   o.admin_token = "admin";
   o.ingest_token = "ingest";
-  HttpRouter router(svc, metrics, o);
-  const auto post = [&](std::string_view auth) {
-    HttpRequest req;
-    req.method = "POST";
-    req.target = "/v1/events";
-    req.body = "{\"a\":1}";
-    req.content_type = "application/json";
-    req.authorization = auth;
-    return router.Handle(req).status;
-  };
-  CHECK(post("") == 401);
-  CHECK(post("Bearer wrong") == 401);
-  CHECK(post("Bearer ingest") == 200);
-  CHECK(post("bearer admin") == 200);
+  RouterFixture f(o);
+  CHECK(f.PostOne("").status == 401);
+  CHECK(f.PostOne("Bearer wrong").status == 401);
+  CHECK(f.PostOne("Bearer ingest").status == 200);
+  CHECK(f.PostOne("bearer admin").status == 200);
 }
 
 TEST_CASE("issue17: HEAD is answered on GET routes", "[http][router]") {
