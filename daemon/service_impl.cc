@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <unordered_set>
 #include <utility>
@@ -132,6 +131,7 @@ Result<PostEventsResult> DaemonService::PostEvents(std::string_view body, std::s
   std::unordered_set<std::string> new_ids;  // ids of this body the model does not know (copies: the
                                             // decoder reuses its buffers)
   size_t produced = 0;
+  int block_ms = 1000;  // waits for room in the producer's queue; after one miss, no more
   for (size_t i = 0; i < events.size(); ++i) {
     EventView e;
     Status st = decoder.Decode(events[i], &e);
@@ -144,12 +144,13 @@ Result<PostEventsResult> DaemonService::PostEvents(std::string_view body, std::s
     if (st.ok()) st = TakeNewIds(e, client, &new_ids);
     if (st.ok()) {
       const std::string_view key = e.type == EventType::kItem ? e.item : e.user;
-      st = ingest_->Produce(config_.kafka.topic, key, events[i], /*block_ms=*/1000, &group);
+      st = ingest_->Produce(config_.kafka.topic, key, events[i], block_ms, &group);
       if (st.ok()) {
         ++produced;
         continue;
       }
       if (st.code() == Status::Code::kUnavailable) {  // the local queue, not the event
+        block_ms = 0;
         ++result.failed;
         if (result.delivery_error.empty()) result.delivery_error = st.message();
         continue;
