@@ -60,9 +60,12 @@ void ScoreBlocksI8Generic(const uint8_t* __restrict blocks, uint32_t groups, uin
 #if defined(__AVX512F__)
 // GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics (their masked
 // builtins take an _mm512_undefined_ps() operand, and _mm512_reduce_max_ps an uninitialized
-// one of its own); not about this code.
+// one of its own); not about this code. (Clang has no -Wmaybe-uninitialized and would warn
+// about the unknown group.)
 #pragma GCC diagnostic push
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #pragma GCC diagnostic ignored "-Wuninitialized"
 constexpr uint32_t kMaxChunks = 16;  // q held in registers: strides up to 256 floats
 
