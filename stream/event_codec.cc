@@ -11,6 +11,8 @@
 #include <system_error>
 #include <vector>
 
+#include "stream/json_number.h"
+
 namespace streamrec {
 namespace {
 
@@ -273,7 +275,7 @@ Status EventDecoder::Impl::ReadId(od::value& v, Field field, std::string_view* o
 Status EventDecoder::Impl::ReadNumber(od::value& v, Field field, double* out, bool* present) {
   const std::string_view name = kFieldNames[static_cast<int>(field)];
   double d = 0;
-  if (auto err = v.get_double().get(d)) {
+  if (auto err = internal::ReadDouble(v).get(d)) {
     if (err == simdjson::INCORRECT_TYPE) {
       return NullOrWrongType(v, name, "a number", field == Field::kTs);
     }
@@ -341,7 +343,7 @@ Status EventDecoder::Impl::ReadFeature(std::string_view key, od::value& v) {
   switch (t) {
     case od::json_type::number: {
       double d = 0;
-      if (auto err = v.get_double().get(d)) {
+      if (auto err = internal::ReadDouble(v).get(d)) {
         if (err == simdjson::NUMBER_ERROR && IsJsonNumberSyntax(v.raw_json_token())) {
           return Invalid("feature '" + Printable(key) + "' is not finite");
         }
@@ -462,7 +464,7 @@ Status EventDecoder::Impl::SkipValue(od::value& v, std::string_view field, int d
     }
     case od::json_type::number: {
       double d;
-      if (auto err = v.get_double().get(d)) return FieldJsonError(field, err);
+      if (auto err = internal::ReadDouble(v).get(d)) return FieldJsonError(field, err);
       return Status::Ok();
     }
     case od::json_type::string: {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/json.h"
+#include "stream/json_number.h"
 
 namespace streamrec {
 namespace od = simdjson::ondemand;
@@ -100,7 +101,7 @@ Status ServedDecoder::Decode(std::string_view json, ServedView* out) {
       if (key == "session") v.session = s;
       if (key == "type" && s != "served") return Bad("type is not 'served'");
     } else if (key == "ts") {
-      if (val.get_double().get(v.ts_seconds) || !std::isfinite(v.ts_seconds)) {
+      if (internal::ReadDouble(val).get(v.ts_seconds) || !std::isfinite(v.ts_seconds)) {
         return Bad("'ts' must be a number");
       }
       if (v.ts_seconds < 0 || v.ts_seconds > kMaxTsSeconds) {
@@ -129,7 +130,7 @@ Status ServedDecoder::Decode(std::string_view json, ServedView* out) {
             (k == "item" ? it.item : it.source) = s;
             has_item = has_item || k == "item";
           } else if (k == "pos" || k == "score" || k == "propensity") {
-            if (x.get_double().get(d) || !std::isfinite(d)) {
+            if (internal::ReadDouble(x).get(d) || !std::isfinite(d)) {
               return Bad("items[]." + std::string(k) + " must be a number");
             }
             if (k == "pos") {

@@ -371,6 +371,36 @@ TEST_CASE("codec: Duplicate-feature check also works past the quadratic threshol
   CHECK(e.features.size() == 40);
 }
 
+// Debian's simdjson 3.0.1 read a number with a zero integer part and more than 19 significant
+// digits wrongly, without an error ("0.95000000000000000000" as 0.0277; simdjson issue #2093).
+// Found by fuzz/event_decoder_fuzz; stream/json_number.h reads such numbers again.
+TEST_CASE("codec: numbers like 0.95000000000000000000 read exactly (simdjson 3.0.1 bug)",
+          "[codec]") {
+  EventDecoder d;
+  EventView e;
+  REQUIRE(d.Decode(R"({"type":"rating","user":"u","item":"m","value":0.95000000000000000000,)"
+                   R"("ts":0.17000000000000000000e10})",
+                   &e)
+              .ok());
+  CHECK(e.value == 0.95f);
+  CHECK(e.ts_seconds == 1700000000.0);
+  REQUIRE(
+      d.Decode(R"({"type":"item","item":"m","features":{"w":-0.44444444444444444441}})", &e).ok());
+  REQUIRE(e.features.size() == 1);
+  CHECK(e.features[0].value == -0.44444444444444444441f);
+  // Beyond double's range: rejected, as the short spelling is; below it: zero.
+  Status st =
+      d.Decode(R"({"type":"rating","user":"u","item":"m","value":0.33333333333333333333e400})", &e);
+  REQUIRE_FALSE(st.ok());
+  CHECK_THAT(st.message(), Catch::Contains("field 'value' is not finite"));
+  st = d.Decode(R"({"type":"click","user":"u","item":"m","x":-0.33333333333333333333333e338})", &e);
+  CHECK_FALSE(st.ok());
+  REQUIRE(
+      d.Decode(R"({"type":"rating","user":"u","item":"m","value":0.33333333333333333333e-400})", &e)
+          .ok());
+  CHECK(e.value == 0.0f);
+}
+
 TEST_CASE("codec: EncodeEvent writes canonical, escaped JSON", "[codec]") {
   EventView e;
   e.type = EventType::kClick;

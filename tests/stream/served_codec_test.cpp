@@ -99,4 +99,24 @@ TEST_CASE("Served codec: malformed records are refused with a reason", "[served_
   }
 }
 
+// Debian's simdjson 3.0.1 read a number with a zero integer part and more than 19 significant
+// digits wrongly, without an error: a propensity of 0.50000000000000000000 became 0.3155, still
+// inside (0, 1] (simdjson issue #2093; found by fuzz/event_decoder_fuzz in the event codec).
+TEST_CASE("Served codec: numbers like 0.50000000000000000000 read exactly (simdjson 3.0.1 bug)",
+          "[served_codec]") {
+  ServedDecoder decoder;
+  ServedView d;
+  REQUIRE(decoder
+              .Decode(R"({"rec_id":"r","ts":0.17329600000000000000e10,"items":[{"item":"m",)"
+                      R"("pos":0.10000000000000000000000e1,"score":0.95000000000000000000,)"
+                      R"("propensity":0.50000000000000000000}]})",
+                      &d)
+              .ok());
+  CHECK(d.ts_seconds == 1732960000.0);
+  REQUIRE(d.items.size() == 1);
+  CHECK(d.items[0].pos == 1);
+  CHECK(d.items[0].score == 0.95f);
+  CHECK(d.items[0].propensity == 0.5);
+}
+
 }  // namespace streamrec
