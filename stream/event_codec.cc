@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -228,6 +229,7 @@ struct EventDecoder::Impl {
   size_t arena_used = 0;
   std::vector<std::string_view> items;
   std::vector<Feature> features;
+  std::vector<std::string_view> feature_keys;  // the JSON keys of `features`, in input order
   std::vector<std::string_view> sorted_names;  // scratch for the duplicate-feature check
 };
 
@@ -385,23 +387,39 @@ Status EventDecoder::Impl::ReadFeature(std::string_view key, od::value& v) {
   }
 }
 
-Status EventDecoder::Impl::CheckDuplicateFeatures() {
-  const auto duplicate = [](std::string_view name) {
-    return Invalid("duplicate feature '" + Printable(name) + "'");
-  };
-  if (features.size() <= 16) {
-    for (size_t i = 1; i < features.size(); ++i) {
+namespace {
+// The first of get(0), ..., get(n - 1) that occurs twice, if any. Quadratic up to 16 (no
+// allocation), else sorted in *scratch.
+template <typename Get>
+std::optional<std::string_view> FindDuplicate(size_t n, Get get,
+                                              std::vector<std::string_view>* scratch) {
+  if (n <= 16) {
+    for (size_t i = 1; i < n; ++i) {
       for (size_t j = 0; j < i; ++j) {
-        if (features[i].name == features[j].name) return duplicate(features[i].name);
+        if (get(i) == get(j)) return get(i);
       }
     }
-    return Status::Ok();
+    return std::nullopt;
   }
-  sorted_names.clear();
-  for (const Feature& f : features) sorted_names.push_back(f.name);
-  std::sort(sorted_names.begin(), sorted_names.end());
-  auto it = std::adjacent_find(sorted_names.begin(), sorted_names.end());
-  if (it != sorted_names.end()) return duplicate(*it);
+  scratch->clear();
+  for (size_t i = 0; i < n; ++i) scratch->push_back(get(i));
+  std::sort(scratch->begin(), scratch->end());
+  auto it = std::adjacent_find(scratch->begin(), scratch->end());
+  if (it != scratch->end()) return *it;
+  return std::nullopt;
+}
+}  // namespace
+
+Status EventDecoder::Impl::CheckDuplicateFeatures() {
+  // Two features with one name ({"a=x":1,"a":"x"}), or a JSON key given twice ({"a":1,"a":"x"},
+  // two features for this decoder, one for a parser that keeps either duplicate).
+  std::optional<std::string_view> duplicate = FindDuplicate(
+      features.size(), [this](size_t i) { return features[i].name; }, &sorted_names);
+  if (!duplicate) {
+    duplicate = FindDuplicate(
+        feature_keys.size(), [this](size_t i) { return feature_keys[i]; }, &sorted_names);
+  }
+  if (duplicate) return Invalid("duplicate feature '" + Printable(*duplicate) + "'");
   return Status::Ok();
 }
 
@@ -423,6 +441,7 @@ Status EventDecoder::Impl::ReadFeatures(od::value& v) {
     if (auto err = std::move(field_result).get(field)) return FieldJsonError("features", err);
     std::string_view key;
     if (auto err = field.unescaped_key().get(key)) return FieldJsonError("features", err);
+    feature_keys.push_back(key);
     od::value value = field.value();
     STREAMREC_RETURN_IF_ERROR(ReadFeature(key, value));
   }
@@ -492,6 +511,7 @@ Status EventDecoder::Impl::Decode(std::string_view json, EventView* out) {
   *out = EventView();
   items.clear();
   features.clear();
+  feature_keys.clear();
   arena_used = 0;
   if (json.empty()) return Invalid("empty message");
   if (json.size() > options.max_event_bytes) {

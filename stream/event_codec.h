@@ -21,8 +21,8 @@
 //   - Unknown fields are ignored (forward compatibility), but must still be well-formed JSON.
 //   - Known fields that do not apply to the event's type are validated, then left out of the view.
 //   - `null` for an optional field means absent. A required field must not be null.
-//   - A known field given twice is rejected ("duplicate field 'user'"), as is a feature name that
-//     occurs twice: different JSON parsers disagree on which duplicate wins.
+//   - A known field given twice is rejected ("duplicate field 'user'"), as is a feature key or a
+//     feature name that occurs twice: different JSON parsers disagree on which duplicate wins.
 //   - Anything after the object other than whitespace is rejected.
 #pragma once
 
