@@ -8,6 +8,7 @@ PACKAGES=(
   librdkafka-dev librocksdb-dev libboost-dev libboost-system-dev
   nlohmann-json3-dev libsimdjson-dev libcli11-dev libhnswlib-dev libspdlog-dev libfmt-dev libjemalloc-dev
   catch2 libbenchmark-dev
+  clang-14 libclang-rt-14-dev llvm-14  # scripts/fuzz.sh: clang, libFuzzer runtime, llvm-symbolizer
   kcat wrk curl python3
   docker-compose prometheus
 )
