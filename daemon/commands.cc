@@ -106,7 +106,7 @@ void AddServeCommand(CLI::App& app) {
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand(
       "serve", "Run the daemon: consume events, learn online, checkpoint to RocksDB, serve HTTP");
-  cmd->add_option("--config", f->config_file, "JSON config file (see docs/CONFIG.md)");
+  cmd->add_option("--config", f->config_file, "JSON config file (its keys: README \"Configuration\", each documented in daemon/config.h)");
   cmd->add_option("--brokers", f->brokers,
                   "Kafka bootstrap servers HOST:PORT; none = start the embedded broker "
                   "(test/demo only: in memory)");
