@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include <absl/container/flat_hash_set.h>
+
 #include "common/huge_alloc.h"
 #include "common/status.h"
 #include "common/types.h"
@@ -32,35 +34,51 @@ class IdMap {
   // Number of indices ever assigned (erased ones included).
   uint32_t size() const { return static_cast<uint32_t>(names_.size()); }
   // Number of live ids.
-  size_t live() const { return live_; }
+  size_t live() const { return index_.size(); }
 
   void Save(std::string* out) const;
   Status Load(std::string_view in);
 
  private:
-  // The index is an open-addressing table (linear probing, at most half full) of slots that
-  // hold an id's hash and index; the id itself is names_[index]. One probe is usually one
-  // cache miss into slots_ and one into names_ (short ids live inside the std::string),
-  // against three or more for a node-based map. Erased ids leave tombstones until a rehash.
-  struct Slot {
+  // The index is an absl::flat_hash_set of (hash, index) entries of the live ids; the id itself
+  // is names_[index], so each id's string is stored once. A hit reads the set's control bytes,
+  // one slot and the name (short ids live inside the std::string); a miss usually reads only
+  // control bytes. The entry keeps a 32-bit hash of its id: growing the set rehashes from it
+  // without reading names_, and a candidate is compared by hash before its name is read. The
+  // set's hash and equality get the names through the lookup key, not as state, so IdMap copies
+  // and moves as a plain value. Erased ids leave tombstones that the set clears as it grows.
+  struct Entry {
     uint32_t hash;
-    uint32_t index;  // kEmptySlot, kErasedSlot or an index into names_
+    uint32_t index;  // into names_
   };
-  static constexpr uint32_t kEmptySlot = ~0u;
-  static constexpr uint32_t kErasedSlot = ~0u - 1;
+  // A lookup by id: the id, its hash and the names its candidates are compared with.
+  struct Key {
+    std::string_view id;
+    uint32_t hash;
+    const std::vector<std::string, HugeAllocator<std::string>>* names;
+  };
+  struct EntryHash {
+    using is_transparent = void;
+    size_t operator()(const Entry& e) const { return Spread(e.hash); }
+    size_t operator()(const Key& k) const { return Spread(k.hash); }
+    // The stored 32 bits spread over the 64 the set splits into probe start and tag.
+    static size_t Spread(uint32_t hash);
+  };
+  struct EntryEq {
+    using is_transparent = void;
+    // Entries are distinct by index.
+    bool operator()(const Entry& a, const Entry& b) const { return a.index == b.index; }
+    bool operator()(const Entry& e, const Key& k) const {
+      return e.hash == k.hash && (*k.names)[e.index] == k.id;
+    }
+    bool operator()(const Key& k, const Entry& e) const { return (*this)(e, k); }
+  };
 
-  // Position of `id`'s slot, or of the slot where it would be inserted (the first tombstone
-  // on its probe path, else the empty slot ending it). REQUIRES: !slots_.empty().
-  size_t Probe(std::string_view id, uint32_t hash, bool* found) const;
-  // Inserts index `idx` (names_[idx] is the id) whose id is known to be absent.
-  void Insert(uint32_t idx, uint32_t hash);
-  void Rehash(size_t capacity);
+  Key KeyOf(std::string_view id) const;
 
-  // Both on huge pages when large (100k ids: 2 MB of slots, 3.2 MB of names), so that the two
-  // random accesses of a lookup do not also miss the TLB.
-  std::vector<Slot, HugeAllocator<Slot>> slots_;  // capacity a power of two, or empty
-  size_t used_ = 0;                               // slots not empty (live ids and tombstones)
-  size_t live_ = 0;
+  // Both on huge pages when large, so that the random accesses of a lookup do not also miss
+  // the TLB.
+  absl::flat_hash_set<Entry, EntryHash, EntryEq, HugeAllocator<Entry>> index_;
   std::vector<std::string, HugeAllocator<std::string>> names_;
 };
 

@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config ccache git curl
   librdkafka-dev librocksdb-dev libboost-dev libboost-system-dev
   nlohmann-json3-dev libsimdjson-dev libcli11-dev libhnswlib-dev libspdlog-dev libfmt-dev libjemalloc-dev
+  libabsl-dev  # absl::flat_hash_map/set: IdMap, FlatCounter, the reward joiner
   catch2 libbenchmark-dev
   clang-14 libclang-rt-14-dev llvm-14  # scripts/fuzz.sh: clang, libFuzzer runtime, llvm-symbolizer
   kcat wrk curl python3

@@ -39,6 +39,36 @@ TEST_CASE("IdMap restores ids one by one in index order", "[ids]") {
   CHECK(m.Find("c") == 2);
   CHECK(m.Intern("d") == 3);
   CHECK_FALSE(m.PushRestored("a").ok());
+  CHECK(m.size() == 4);  // the refused duplicate took no index
+  CHECK(m.Find("a") == 0);
+}
+
+TEST_CASE("IdMap copies and moves as a value", "[ids]") {
+  // The index compares candidates with the names of the map it belongs to: a copy or a moved-to
+  // map must answer from its own names, also after either side changes.
+  IdMap a;
+  for (int i = 0; i < 5000; ++i) a.Intern("u" + std::to_string(i));
+  IdMap copy = a;
+  CHECK(copy.Erase("u1"));
+  CHECK(copy.Intern("new") == 5000);
+  for (int i = 5000; i < 20'000; ++i) a.Intern("u" + std::to_string(i));  // grows a only
+  CHECK(a.Find("u1") == 1);
+  CHECK(a.Find("new") == kNoIndex);
+  CHECK(copy.Find("u1") == kNoIndex);
+  CHECK(copy.Find("u4999") == 4999);
+  CHECK(copy.Find("u5000") == kNoIndex);
+  CHECK(copy.Find("new") == 5000);
+
+  IdMap moved = std::move(a);
+  a = IdMap();
+  CHECK(a.Find("u7") == kNoIndex);
+  CHECK(a.Intern("x") == 0);
+  for (uint32_t i = 0; i < 20'000; i += 97) REQUIRE(moved.Find("u" + std::to_string(i)) == i);
+  CHECK(moved.Intern("u19999") == 19999);
+  CHECK(moved.Intern("y") == 20'000);
+  copy = moved;
+  CHECK(copy.Find("y") == 20'000);
+  CHECK(copy.live() == moved.live());
 }
 
 TEST_CASE("IdMap save/load round trip, and corrupt input is refused", "[ids]") {
