@@ -1,7 +1,5 @@
 #include "bandits/reward_joiner.h"
 
-#include <new>
-
 #include <algorithm>
 #include <functional>
 
@@ -29,85 +27,18 @@ uint64_t RecIdHash(std::string_view rec_id) {
   return h == 0 ? 1 : h;
 }
 
-// ---------------------------------------------------------------------------- Index
-
-void RewardJoiner::Index::Rehash(size_t capacity) {
-  auto* fresh = static_cast<Slot*>(std::calloc(capacity, sizeof(Slot)));
-  if (fresh == nullptr) throw std::bad_alloc();
-  std::unique_ptr<Slot[], Free> old(fresh);
-  old.swap(slots_);
-  const size_t old_capacity = capacity_;
-  capacity_ = capacity;
-  mask_ = capacity - 1;
-  size_ = 0;
-  for (size_t i = 0; i < old_capacity; ++i) {
-    if (old[i].head_plus_one != 0) Set(old[i].key, old[i].head_plus_one - 1);
-  }
-}
-
-void RewardJoiner::Index::Reserve(size_t entries) {
-  size_t capacity = 1024;
-  while (capacity < 2 * entries) capacity <<= 1;
-  if (capacity > capacity_) Rehash(capacity);
-}
-
-uint32_t RewardJoiner::Index::Find(uint64_t key) const {
-  for (uint64_t p = Mix64(key) & mask_;; p = (p + 1) & mask_) {
-    const Slot& s = slots_[p];
-    if (s.head_plus_one == 0) return kNoIndex;
-    if (s.key == key) return s.head_plus_one - 1;
-  }
-}
-
-void RewardJoiner::Index::Set(uint64_t key, uint32_t head) {
-  if (2 * (size_ + 1) > capacity_) Rehash(capacity_ * 2);
-  for (uint64_t p = Mix64(key) & mask_;; p = (p + 1) & mask_) {
-    Slot& s = slots_[p];
-    if (s.head_plus_one == 0) {
-      s.key = key;
-      s.head_plus_one = head + 1;
-      ++size_;
-      return;
-    }
-    if (s.key == key) {
-      s.head_plus_one = head + 1;
-      return;
-    }
-  }
-}
-
-void RewardJoiner::Index::Erase(uint64_t key) {
-  uint64_t p = Mix64(key) & mask_;
-  for (;; p = (p + 1) & mask_) {
-    if (slots_[p].head_plus_one == 0) return;
-    if (slots_[p].key == key) break;
-  }
-  // Backward-shift deletion keeps every probe sequence unbroken without tombstones.
-  uint64_t hole = p;
-  for (uint64_t q = (p + 1) & mask_; slots_[q].head_plus_one != 0; q = (q + 1) & mask_) {
-    const uint64_t home = Mix64(slots_[q].key) & mask_;
-    // Move q into the hole unless its home lies cyclically in (hole, q].
-    const bool stays = hole <= q ? (home > hole && home <= q) : (home > hole || home <= q);
-    if (!stays) {
-      slots_[hole] = slots_[q];
-      hole = q;
-    }
-  }
-  slots_[hole].head_plus_one = 0;
-  --size_;
-}
-
 // ---------------------------------------------------------------------------- joiner
 
 RewardJoiner::RewardJoiner(const JoinerOptions& options)
     : options_(options),
       window_micros_(options.window_s * kMicros),
       newest_micros_(std::numeric_limits<int64_t>::min()) {
-  // The bounds, reserved once (address space; pages are touched as entries arrive): growing a
-  // table of 10^5..10^6 entries took tens of milliseconds under the model's write lock.
-  served_index_.Reserve(options_.max_served);
-  served_ids_.Reserve(options_.max_served);
-  clicks_index_.Reserve(options_.max_clicks);
+  // The bounds, reserved once (address space, but for the hash maps' control bytes; pages are
+  // touched as entries arrive): growing a table of 10^5..10^6 entries took tens of milliseconds
+  // under the model's write lock.
+  served_index_.reserve(options_.max_served);
+  served_ids_.reserve(options_.max_served);
+  clicks_index_.reserve(options_.max_clicks);
   served_.reserve(options_.max_served);
   served_heap_.reserve(options_.max_served);
   clicks_.reserve(options_.max_clicks);
@@ -132,11 +63,12 @@ void RewardJoiner::Observe(int64_t ts_micros) {
 // Puts entry `index` at the head of its (user, item) chain.
 template <typename Entry>
 static void LinkInto(auto& index_map, std::vector<Entry>& slab, uint64_t key, uint32_t index) {
-  const uint32_t head = index_map.Find(key);
+  const auto [it, inserted] = index_map.try_emplace(key, index);
+  const uint32_t head = inserted ? kNoIndex : it->second;
+  it->second = index;
   slab[index].next = head;
   slab[index].prev = kNoIndex;
   if (head != kNoIndex) slab[head].prev = index;
-  index_map.Set(key, index);
 }
 
 // Removes entry `index` from its (user, item) chain.
@@ -147,9 +79,9 @@ static void UnlinkFrom(auto& index_map, std::vector<Entry>& slab, uint64_t key, 
   if (prev != kNoIndex) {
     slab[prev].next = next;
   } else if (next == kNoIndex) {
-    index_map.Erase(key);
+    index_map.erase(key);
   } else {
-    index_map.Set(key, next);
+    index_map[key] = next;
   }
 }
 
@@ -170,7 +102,7 @@ void RewardJoiner::InsertServed(const ServedRecord& s, bool rewarded, uint64_t s
   e.persisted = false;
   MarkDirty(served_, &served_dirty_, index);
   LinkInto(served_index_, served_, Key(s.user, s.item), index);
-  served_ids_.Set(IdKey(s.rec_id, s.item), index);
+  served_ids_[IdKey(s.rec_id, s.item)] = index;
   served_heap_.push_back({s.ts_micros + window_micros_, seq, index});
   std::push_heap(served_heap_.begin(), served_heap_.end(), kLater);
   ++served_live_;
@@ -204,8 +136,10 @@ void RewardJoiner::CloseServed(uint32_t index, std::vector<Reward>* out) {
     ++stats_.rewards_zero;
   }
   UnlinkFrom(served_index_, served_, Key(e.rec.user, e.rec.item), index);
-  const uint64_t id_key = IdKey(e.rec.rec_id, e.rec.item);
-  if (served_ids_.Find(id_key) == index) served_ids_.Erase(id_key);
+  if (const auto it = served_ids_.find(IdKey(e.rec.rec_id, e.rec.item));
+      it != served_ids_.end() && it->second == index) {
+    served_ids_.erase(it);
+  }
   Forget(e, RecordKind::kServed);
   e.live = false;
   served_free_.push_back(index);
@@ -244,14 +178,14 @@ void RewardJoiner::OnServed(const ServedRecord& s, std::vector<Reward>* out) {
     ++stats_.late_served;
     return;
   }
-  if (const uint32_t p = served_ids_.Find(IdKey(s.rec_id, s.item));
+  if (const uint32_t p = Find(served_ids_, IdKey(s.rec_id, s.item));
       p != kNoIndex && served_[p].rec.rec_id == s.rec_id && served_[p].rec.item == s.item) {
     ++stats_.duplicate_served;
     return;
   }
   const uint64_t key = Key(s.user, s.item);
   bool clicked = false;
-  for (uint32_t p = clicks_index_.Find(key); p != kNoIndex && !clicked; p = clicks_[p].next) {
+  for (uint32_t p = Find(clicks_index_, key); p != kNoIndex && !clicked; p = clicks_[p].next) {
     const ClickRecord& c = clicks_[p].rec;
     clicked = c.ts_micros >= s.ts_micros && c.ts_micros <= s.ts_micros + window_micros_ &&
               (c.rec_id == 0 || c.rec_id == s.rec_id);
@@ -278,7 +212,7 @@ void RewardJoiner::OnClick(const ClickRecord& c, std::vector<Reward>* out) {
     return;
   }
   const uint64_t key = Key(c.user, c.item);
-  for (uint32_t p = served_index_.Find(key); p != kNoIndex; p = served_[p].next) {
+  for (uint32_t p = Find(served_index_, key); p != kNoIndex; p = served_[p].next) {
     Served& e = served_[p];
     if (!e.rewarded && c.ts_micros >= e.rec.ts_micros &&
         c.ts_micros <= e.rec.ts_micros + window_micros_ &&

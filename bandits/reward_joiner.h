@@ -22,13 +22,13 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdlib>
 #include <limits>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <absl/container/flat_hash_map.h>
 
 #include "common/coding.h"
 #include "common/rng.h"
@@ -149,33 +149,15 @@ class RewardJoiner {
     uint64_t seq;
     uint32_t index;
   };
-  // Open addressing (linear probing, backward-shift delete): 64-bit key -> entry index. The
-  // joiner reserves each table for its bound at construction, so no rehash ever pauses the
-  // consumer (under the model's write lock) once traffic is up: slots come from calloc, whose
-  // large blocks are fresh zero pages, so a reserved table costs memory only as it fills.
-  class Index {
-   public:
-    Index() { Rehash(1024); }
-    uint32_t Find(uint64_t key) const;  // entry or kNoIndex
-    void Set(uint64_t key, uint32_t head);
-    void Erase(uint64_t key);
-    // Sizes the table for `entries` keys (no rehash below that).
-    void Reserve(size_t entries);
-
-   private:
-    struct Slot {
-      uint64_t key;
-      uint32_t head_plus_one;  // 0 = empty (calloc's zeros)
-    };
-    struct Free {
-      void operator()(Slot* p) const { std::free(p); }
-    };
-    void Rehash(size_t capacity);
-    std::unique_ptr<Slot[], Free> slots_;
-    size_t capacity_ = 0;
-    uint64_t mask_ = 0;
-    size_t size_ = 0;
-  };
+  // 64-bit key -> entry index. The joiner reserves each table for its bound at construction,
+  // so no rehash pauses the consumer (under the model's write lock) once traffic is up.
+  // Reserving writes only the control bytes (one per slot); slots are written as entries arrive.
+  using Index = absl::flat_hash_map<uint64_t, uint32_t>;
+  // The entry `key` maps to, or kNoIndex.
+  static uint32_t Find(const Index& index, uint64_t key) {
+    const auto it = index.find(key);
+    return it == index.end() ? kNoIndex : it->second;
+  }
   static uint64_t Key(UserIndex u, ItemIndex i) { return (static_cast<uint64_t>(u) << 32) | i; }
   // Key of one served record in served_ids_ (rec_id is already a hash).
   static uint64_t IdKey(uint64_t rec_id, ItemIndex i) { return rec_id ^ Mix64(i); }
