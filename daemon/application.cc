@@ -13,6 +13,7 @@
 #include "daemon/http_server.h"
 #include "daemon/model_state.h"
 #include "daemon/service_impl.h"
+#include "daemon/state_layout.h"
 #include "state/rocksdb_store.h"
 #include "stream/kafka_broker.h"
 #include "stream/kafka_sink.h"
@@ -31,7 +32,7 @@ Status Application::Start() {
 
   // State: open the store (refuses an incompatible one) and restore the model from it.
   state::StateOptions so;
-  so.schema_version = kStateSchemaVersion;
+  so.schema_version = layout::kSchemaVersion;
   fingerprint_ = config_.Fingerprint();
   so.config_fingerprint = fingerprint_;
   so.low_priority_background = config_.background_nice > 0;

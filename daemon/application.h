@@ -32,14 +32,6 @@ class KafkaSource;
 
 namespace streamrec::daemon {
 
-// Version of the layout ModelState writes (state::StateOptions::schema_version); bump on
-// incompatible changes. 2: row records gained the session model's part; kSessions holds sessions.
-// 3: exploration (kBandits, bandit.* in kModel). 4: a kBandits record holds its arm only once a
-// reward has moved it. 5: the reward joiner keeps a record per open entry (bandit.joiner/...)
-// and bandit.joiner holds only its header. 6: a row's parts are records of their own
-// (state::AppendRowPartKey: row index + model), written when their model changed the row.
-inline constexpr uint32_t kStateSchemaVersion = 6;
-
 class ModelState;
 class EventApplier;
 class DaemonService;

@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "daemon/application.h"
+#include "daemon/state_layout.h"
 #include "state/rocksdb_store.h"
 #include "tools/commands.h"
 
@@ -29,7 +30,7 @@ int RunInspect(const std::string& data_dir, bool checksum) {
   state::StateOptions so;
   so.create_if_missing = false;
   so.config_fingerprint = "";  // inspect reads any configuration
-  so.schema_version = kStateSchemaVersion;
+  so.schema_version = layout::kSchemaVersion;
   std::unique_ptr<state::StateStore> store;
   if (Status st = state::RocksDBStore::Open(so, data_dir, &store); !st.ok()) {
     std::cerr << "streamrec inspect: " << st.message() << "\n";

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/coding.h"
+#include "daemon/state_layout.h"
 #include "state/keys.h"
 
 namespace streamrec::daemon {
@@ -10,13 +11,11 @@ namespace {
 
 using state::Family;
 
-// kModel keys.
-constexpr std::string_view kPoolKey = "bandit.pool";
-constexpr std::string_view kJoinerKey = "bandit.joiner";
-// One record per open served record or buffered click: this prefix, the kind byte ('s' or
-// 'c'), then the record's sequence number (U64Key).
-constexpr std::string_view kJoinerRecordPrefix = "bandit.joiner/";
-constexpr std::string_view kClockKey = "bandit.clock";
+// kModel keys (state_layout.h).
+constexpr std::string_view kPoolKey = layout::kBanditPool;
+constexpr std::string_view kJoinerKey = layout::kBanditJoiner;
+constexpr std::string_view kJoinerRecordPrefix = layout::kBanditJoinerRecord;
+constexpr std::string_view kClockKey = layout::kBanditClock;
 
 // Item feature values are clamped to +-this (scale features to about unit size).
 constexpr float kMaxFeatureValue = 100.0f;

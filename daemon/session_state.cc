@@ -4,6 +4,7 @@
 
 #include "common/coding.h"
 #include "common/rng.h"
+#include "daemon/state_layout.h"
 #include "state/keys.h"
 
 namespace streamrec::daemon {
@@ -11,10 +12,9 @@ namespace {
 
 using state::Family;
 
-constexpr char kImplicitPrefix = 'u';
-constexpr char kExplicitPrefix = 's';
-// kModel key of the event-time clock.
-constexpr std::string_view kClockKey = "sessions.now_s";
+constexpr char kImplicitPrefix = layout::kImplicitSession;
+constexpr char kExplicitPrefix = layout::kExplicitSession;
+constexpr std::string_view kClockKey = layout::kSessionClock;  // the event-time clock
 
 uint32_t HashId(std::string_view id) {
   return static_cast<uint32_t>(Mix64(std::hash<std::string_view>{}(id)));
