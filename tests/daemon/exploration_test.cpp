@@ -28,9 +28,11 @@ struct Feed {
     EventView e;
     INFO(json);
     REQUIRE(decoder.Decode(json, &e).ok());
-    std::unique_lock l(m->lock());
-    m->Apply(e, e.ts_seconds, ++n);
-    m->Publish();
+    {
+      WriteLock l(m->lock());
+      m->Apply(e, e.ts_seconds, ++n);
+    }
+    m->Publish();  // without the lock, as the EventApplier does
   }
 };
 

@@ -453,8 +453,10 @@ TEST_CASE("ModelState: held-out HR@10 of the session/BPR blend", "[.blend]") {
             for (const auto& r : rec) hits += r.item == e.item;
           }
         }
-        std::unique_lock l(m->lock());
-        m->Apply(e, e.ts_seconds, SeedFor(1, 0, i));
+        {
+          WriteLock l(m->lock());
+          m->Apply(e, e.ts_seconds, SeedFor(1, 0, i));
+        }
         m->Publish();
       }
       std::printf("blend=%-4s weight=%.2f  HR@10=%.4f  (%zu queries)\n", blend, weight,
