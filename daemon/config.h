@@ -1,5 +1,8 @@
 // Config of `streamrec serve`: a JSON file, then STREAMREC_* environment variables, then
 // command-line flags, each overriding the one before. Validate() names every problem.
+// Config is the typed result; each key of the file (its JSON name, default, bounds, environment
+// variable, doc) is declared in the table of daemon/config_keys.cc, from which it is read and
+// checked. A new key: a field here and an entry there.
 #pragma once
 
 #include <cstdint>
@@ -176,12 +179,13 @@ struct Config {
   LimitsConfig limits;
   IngestConfig ingest;
 
-  // Reads a JSON config file over the current values.
+  // Reads a JSON config file over the current values; InvalidArgument naming every unknown key
+  // and every value of the wrong type.
   Status LoadFile(const std::string& path);
-  // Applies STREAMREC_BROKERS, _TOPIC, _GROUP, _DATA_DIR, _HTTP, _ADMIN_TOKEN, _INGEST_TOKEN,
-  // _CHECKPOINT_INTERVAL_MS, _PARTITIONS.
+  // Applies the STREAMREC_* environment variables of the key table (an empty one is ignored).
   Status LoadEnv();
-  // InvalidArgument listing every bad value.
+  // InvalidArgument listing every value out of its bounds or choices, and what the models
+  // refuse.
   Status Validate() const;
   // The settings whose change makes stored state unreadable or meaningless (embedding sizes,
   // popularity half-life), as "k=v;k=v"; a store created with another fingerprint is refused.
