@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "daemon/application.h"
+#include "daemon/config_keys.h"
 #include "daemon/state_layout.h"
 #include "state/rocksdb_store.h"
 #include "tools/commands.h"
@@ -103,11 +104,16 @@ void AddServeCommand(CLI::App& app) {
     std::string admin_token_file, ingest_token_file;
     int partitions = 0;
     int64_t checkpoint_interval_ms = 0;
+    bool help_config = false;
   };
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand(
       "serve", "Run the daemon: consume events, learn online, checkpoint to RocksDB, serve HTTP");
-  cmd->add_option("--config", f->config_file, "JSON config file (its keys: README \"Configuration\", each documented in daemon/config.h)");
+  cmd->add_option("--config", f->config_file,
+                  "JSON config file; every key, its default and bounds: --help-config");
+  cmd->add_flag("--help-config", f->help_config,
+                "print every key of the config file (type, default, bounds, environment "
+                "variable, flag; the text of docs/CONFIG.md) and exit");
   cmd->add_option("--brokers", f->brokers,
                   "Kafka bootstrap servers HOST:PORT; none = start the embedded broker "
                   "(test/demo only: in memory)");
@@ -126,6 +132,10 @@ void AddServeCommand(CLI::App& app) {
                   "prefer --admin-token-file");
   cmd->add_option("--checkpoint-interval-ms", f->checkpoint_interval_ms, "checkpoint period");
   cmd->callback([f] {
+    if (f->help_config) {
+      std::cout << ConfigReference();
+      return;
+    }
     Config config;
     auto fail = [](const Status& st) {
       std::cerr << "streamrec serve: " << st.message() << "\n";

@@ -1,8 +1,8 @@
 // Config of `streamrec serve`: a JSON file, then STREAMREC_* environment variables, then
 // command-line flags, each overriding the one before. Validate() names every problem.
 // Config is the typed result; each key of the file (its JSON name, default, bounds, environment
-// variable, doc) is declared in the table of daemon/config_keys.cc, from which it is read and
-// checked. A new key: a field here and an entry there.
+// variable, doc) is declared in the table of daemon/config_keys.cc, which reads and checks it
+// and generates docs/CONFIG.md. A new key: a field here and an entry there.
 #pragma once
 
 #include <cstdint>

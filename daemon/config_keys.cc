@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <sstream>
 
 namespace streamrec::daemon {
 namespace {
@@ -382,6 +383,15 @@ constexpr ConfigKey kKeys[] = {
 
 #undef FIELD
 
+// A Markdown table cell: '|' escaped (no doc holds a line break).
+std::string Cell(std::string_view s) {
+  std::string out;
+  for (char c : s) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  return out;
+}
+
+std::string Code(std::string_view s) { return s.empty() ? "" : "`" + std::string(s) + "`"; }
+
 std::string Number(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.10g", v);
@@ -432,6 +442,68 @@ const ConfigKey* FindConfigKey(std::string_view name) {
     if (k.name == name) return &k;
   }
   return nullptr;
+}
+
+std::string ConfigReference() {
+  std::ostringstream os;
+  os << "# Configuration of `streamrec serve`\n\n"
+        "Generated from the key table in `daemon/config_keys.cc`; do not edit. Regenerate with\n"
+        "`build/streamrec serve --help-config > docs/CONFIG.md` (the test\n"
+        "`docs/CONFIG.md is generated from the config table` fails when this file is stale).\n\n"
+        "Precedence: the JSON file (`--config FILE`; `//` comments allowed) < `STREAMREC_*`\n"
+        "environment variables < command-line flags. A key of a section is written nested:\n"
+        "`session.gap_s` is `{\"session\": {\"gap_s\": ...}}`. Unknown keys, values of the wrong\n"
+        "type and values out of bounds stop start-up with a message naming each. Every key takes\n"
+        "effect at start-up. A key marked *fingerprint* shapes the stored state: a store created\n"
+        "with another value is refused rather than misread.\n";
+  auto table_head = [&os] {
+    os << "\n| key | type | default | unit, bounds | what |\n|---|---|---|---|---|\n";
+  };
+  auto row = [&os](const ConfigKey& k) {
+    std::string bounds = std::string(k.unit);
+    auto add = [&bounds](const std::string& part) {
+      if (!part.empty()) bounds += (bounds.empty() ? "" : ", ") + part;
+    };
+    add(k.BoundsText());
+    if (!k.choices.empty()) {
+      std::string choices = "one of ";
+      for (char c : k.choices) choices += c == '|' ? std::string(", ") : std::string(1, c);
+      add(choices);
+    }
+    if (k.format == KeyFormat::kNonEmpty) add("not empty");
+    if (k.format == KeyFormat::kHostPort) add("HOST:PORT");
+    std::string doc = std::string(k.doc);
+    if (!k.env.empty()) doc += "; env " + Code(k.env);
+    if (!k.flag.empty()) doc += "; flag " + Code(k.flag);
+    if (k.fingerprint) doc += "; *fingerprint*";
+    os << "| " << Code(k.name) << " | " << k.TypeText() << " | " << Cell(Code(k.default_json))
+       << " | " << Cell(bounds) << " | " << Cell(doc) << " |\n";
+  };
+  // The top-level keys first, then each section with its keys.
+  os << "\n## Top level\n";
+  table_head();
+  for (const ConfigKey& k : kKeys) {
+    if (k.kind != KeyKind::kSection && ParentOf(k.name).empty()) row(k);
+  }
+  for (const ConfigKey& section : kKeys) {
+    if (section.kind != KeyKind::kSection) continue;
+    os << "\n## `" << section.name << "`\n\n" << section.doc << ".\n";
+    table_head();
+    for (const ConfigKey& k : kKeys) {
+      if (ParentOf(k.name) == section.name) row(k);
+    }
+  }
+  os << "\n## Environment variables\n\nEach overrides its key of the file (an empty variable is "
+        "ignored); a flag overrides both.\n\n| variable | key |\n|---|---|\n";
+  for (const ConfigKey& k : kKeys) {
+    if (!k.env.empty()) os << "| " << Code(k.env) << " | " << Code(k.name) << " |\n";
+  }
+  os << "\n## Flags of `streamrec serve`\n\nEach overrides its key of the file and the "
+        "environment. `--config FILE` names the file.\n\n| flag | key |\n|---|---|\n";
+  for (const ConfigKey& k : kKeys) {
+    if (!k.flag.empty()) os << "| " << Code(k.flag) << " | " << Code(k.name) << " |\n";
+  }
+  return os.str();
 }
 
 }  // namespace streamrec::daemon

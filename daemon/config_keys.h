@@ -1,8 +1,8 @@
 // The keys of `streamrec serve`'s config, declared once: each key's dotted JSON name, the Config
 // field it sets, its default, unit, bounds, environment variable, flag and a line of doc. The
-// JSON reader, the refusal of unknown keys, the bounds checks of Config::Validate and the
-// environment overrides of Config::LoadEnv all walk this one table (config_keys.cc); Config
-// stays the typed result the rest of the daemon reads.
+// JSON reader, the refusal of unknown keys, the bounds checks of Config::Validate, the
+// environment overrides of Config::LoadEnv and the generated docs/CONFIG.md all walk this one
+// table (config_keys.cc); Config stays the typed result the rest of the daemon reads.
 #pragma once
 
 #include <cstdint>
@@ -85,5 +85,9 @@ std::string FieldJson(const ConfigKey& key, const Config& config);
 // malformed or out of the field's range; maps cannot be set so.
 Status SetFieldFromText(const ConfigKey& key, std::string_view source, const std::string& text,
                         Config* config);
+
+// docs/CONFIG.md: every key with its type, default, unit, bounds, environment variable, flag and
+// doc, and the precedence file < environment < flags. `streamrec serve --help-config` prints it.
+std::string ConfigReference();
 
 }  // namespace streamrec::daemon

@@ -411,4 +411,14 @@ TEST_CASE("Config keys: every flag of the table is a flag of serve", "[config]")
   }
 }
 
+TEST_CASE("Config keys: the reference names every key, variable and flag", "[config]") {
+  const std::string doc = ConfigReference();
+  for (const ConfigKey& key : ConfigKeys()) {
+    INFO(key.name);
+    CHECK(doc.find("`" + std::string(key.name) + "`") != std::string::npos);
+    if (!key.env.empty()) CHECK(doc.find("| `" + std::string(key.env) + "` |") != doc.npos);
+    if (!key.flag.empty()) CHECK(doc.find("| `" + std::string(key.flag) + "` |") != doc.npos);
+  }
+}
+
 }  // namespace streamrec::daemon
