@@ -455,7 +455,8 @@ std::string ConfigReference() {
         "`session.gap_s` is `{\"session\": {\"gap_s\": ...}}`. Unknown keys, values of the wrong\n"
         "type and values out of bounds stop start-up with a message naming each. Every key takes\n"
         "effect at start-up. A key marked *fingerprint* shapes the stored state: a store created\n"
-        "with another value is refused rather than misread.\n";
+        "with another value is refused rather than misread. An example that `serve --config`\n"
+        "accepts as is: [config/streamrec.example.json](../config/streamrec.example.json).\n";
   auto table_head = [&os] {
     os << "\n| key | type | default | unit, bounds | what |\n|---|---|---|---|---|\n";
   };

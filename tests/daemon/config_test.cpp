@@ -59,6 +59,13 @@ json OtherValue(const ConfigKey& key) {
   return nullptr;
 }
 
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
 }  // namespace
 
 TEST_CASE("Config: bad files are refused with a message naming the key", "[config]") {
@@ -418,6 +425,25 @@ TEST_CASE("Config keys: the reference names every key, variable and flag", "[con
     CHECK(doc.find("`" + std::string(key.name) + "`") != std::string::npos);
     if (!key.env.empty()) CHECK(doc.find("| `" + std::string(key.env) + "` |") != doc.npos);
     if (!key.flag.empty()) CHECK(doc.find("| `" + std::string(key.flag) + "` |") != doc.npos);
+  }
+}
+
+TEST_CASE("Config: the example config loads, validates and has every section", "[config]") {
+  const std::string path = STREAMREC_SOURCE_DIR "/config/streamrec.example.json";
+  Config c;
+  const Status loaded = c.LoadFile(path);
+  INFO(loaded.message());
+  REQUIRE(loaded.ok());
+  const Status valid = c.Validate();
+  INFO(valid.message());
+  CHECK(valid.ok());
+  const json example = json::parse(ReadAll(path));
+  for (const ConfigKey& key : ConfigKeys()) {
+    if (key.kind == KeyKind::kSection || ParentOf(key.name).empty()) {
+      INFO(key.name);
+      CHECK((example.contains(std::string(key.name)) || key.kind == KeyKind::kSecretFile ||
+             key.name == "admin_token"));
+    }
   }
 }
 

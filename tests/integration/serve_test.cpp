@@ -522,4 +522,25 @@ TEST_CASE("serve: explore slots, served x click rewards over Kafka, exactly once
   CHECK(d.Stop() == 0);
 }
 
+TEST_CASE("serve: config/streamrec.example.json starts the daemon as it is", "[integration]") {
+  TempDir dir;
+  Broker broker(2);
+  const auto events = MakeEvents(600, 17);
+  for (const Event& e : events) broker.Produce(e.user, e.payload);
+  broker.Flush();
+  // The flags of Daemon::Start (broker, data dir, group, port) override the example's values.
+  Daemon d;
+  d.Start(broker.broker->bootstrap_servers(), dir.path() + "/state", "g", dir.path(),
+          {"--config", STREAMREC_SOURCE_DIR "/config/streamrec.example.json"});
+  REQUIRE(WaitFor([&] { return d.Applied() == events.size(); }, 60000));
+  int status = 0;
+  const json rec = d.Get("/v1/recommend?user=u1&k=5", &status);
+  CHECK(status == 200);
+  CHECK(rec["items"].size() == 5);
+  const json info = d.Get("/v1/info", &status);
+  CHECK(info["sessions"]["model"] == "fpmc");
+  CHECK(info["bandit"]["policy"] == "linucb");
+  CHECK(d.Stop() == 0);
+}
+
 }  // namespace streamrec::testing
