@@ -20,6 +20,7 @@ EventApplier::EventApplier(const Config& config, ModelState* model, state::State
       store_(store),
       dlq_(dlq),
       clock_(clock),
+      probe_(metrics),
       decoder_(config.decoder),
       explore_on_(config.bandit.enabled()),
       served_cap_(std::numeric_limits<int64_t>::min()),
@@ -33,37 +34,10 @@ EventApplier::EventApplier(const Config& config, ModelState* model, state::State
             return st;
           },
           config.background_nice) {
-  applied_ = &metrics->AddCounter("streamrec_events_applied_total",
-                                  "Events applied to the model (each exactly once)");
-  invalid_ =
-      &metrics->AddCounter("streamrec_events_invalid_total",
-                           "Events that failed validation and went to the dead-letter topic");
-  dlq_failed_ = &metrics->AddCounter("streamrec_dlq_produce_failures_total",
-                                     "Dead letters the producer refused (retried until accepted)");
-  checkpoints_ = &metrics->AddCounter("streamrec_checkpoints_total", "Checkpoints written");
-  checkpoint_failures_ =
-      &metrics->AddCounter("streamrec_checkpoint_failures_total", "Checkpoints that failed");
-  checkpoint_seconds_ =
-      &metrics->AddHistogram("streamrec_checkpoint_duration_seconds",
-                             "Time to build and write one checkpoint", LatencyBucketsSeconds());
-  apply_lock_seconds_ = &metrics->AddHistogram(
-      "streamrec_apply_lock_hold_seconds",
-      "Time the event applier holds the model's write lock per run", LatencyBucketsSeconds());
   if (explore_on_) {
     // Until the served topic's progress is known, no attribution window closes.
     std::unique_lock lock(model_->lock());
     model_->SetServedProgress(served_cap_);
-  }
-  served_records_ = &metrics->AddCounter(
-      "streamrec_served_records_consumed_total",
-      "Records of the served topic consumed for the reward join (exploration on)");
-  served_forced_ = &metrics->AddCounter(
-      "streamrec_served_held_overflow_total",
-      "Served records joined before event time reached them because bandit.max_held was full");
-  for (int t = 0; t < kNumEventTypes; ++t) {
-    by_type_[t] =
-        &metrics->AddCounter("streamrec_events_by_type_total", "Events applied, by type",
-                             {{"type", std::string(EventTypeName(static_cast<EventType>(t)))}});
   }
 }
 
@@ -99,8 +73,7 @@ void EventApplier::Publish(bool force) {
   unpublished_ = false;
   for (int t = 0; t < kNumEventTypes; ++t) {
     if (uncounted_[t] == 0) continue;
-    applied_->Inc(uncounted_[t]);
-    by_type_[t]->Inc(uncounted_[t]);
+    probe_.OnApplied(static_cast<EventType>(t), uncounted_[t]);
     uncounted_[t] = 0;
   }
 }
@@ -144,7 +117,7 @@ void EventApplier::ApplyRun(std::vector<stream::Message>& batch, size_t begin, s
     ++since_checkpoint_;
   }
   lock.unlock();
-  apply_lock_seconds_->Observe(SecondsSince(t0));
+  probe_.OnApplyLockHeld(SecondsSince(t0));
   model_->HandOff(/*all=*/false);
   // Dead letters, outside the lock. Never a silent drop: retry until the producer takes it
   // (the producer is flushed before the checkpoint that moves past this offset, so a crash
@@ -152,13 +125,13 @@ void EventApplier::ApplyRun(std::vector<stream::Message>& batch, size_t begin, s
   // written again in this process: the offset is consumed again after the restart.
   for (const auto& [index, reason] : rejected_) {
     while (!dlq_->ProduceDeadLetter(batch[index], reason).ok()) {
-      dlq_failed_->Inc();
+      probe_.OnDeadLetterRefused();
       if (stop_ != nullptr && stop_->load(std::memory_order_relaxed)) {
         dlq_abandoned_ = true;
         break;
       }
     }
-    invalid_->Inc();
+    probe_.OnDeadLettered();
   }
   rejected_.clear();
 }
@@ -166,7 +139,7 @@ void EventApplier::ApplyRun(std::vector<stream::Message>& batch, size_t begin, s
 Status EventApplier::TakeServed(const stream::Message& m) {
   ServedView v;
   STREAMREC_RETURN_IF_ERROR(served_decoder_.Decode(m.payload(), &v));
-  served_records_->Inc();
+  probe_.OnServedConsumed();
   const int64_t ts_micros = static_cast<int64_t>(v.ts_seconds * 1e6);  // bounded by the decoder
   for (ServedPartition& sp : served_assigned_) {
     if (sp.partition == m.partition()) sp.newest = std::max(sp.newest, ts_micros);
@@ -199,7 +172,7 @@ void EventApplier::ReleaseHeld(int64_t now) {
     HeldServed& h = held_.front();
     const bool over = held_.size() > config_.bandit.max_held;
     if (h.ts_micros > now && !over) break;
-    if (h.ts_micros > now) served_forced_->Inc();
+    if (h.ts_micros > now) probe_.OnServedForced(1);
     model_->ApplyServed(h.user, h.rec_id, h.explored, h.ts_micros);
     held_.pop_front();
   }
@@ -311,7 +284,7 @@ Status EventApplier::FinishCheckpoint(bool wait) {
     return Status::Ok();
   }
   if (!st.ok()) {
-    checkpoint_failures_->Inc();
+    probe_.OnCheckpointFailed();
     std::swap(retry_, collected_);
     {
       std::lock_guard l(error_mu_);
@@ -326,8 +299,7 @@ Status EventApplier::FinishCheckpoint(bool wait) {
   if (building_.empty() && collected_.capacity_bytes() > building_.capacity_bytes()) {
     std::swap(building_, collected_);
   }
-  checkpoints_->Inc();
-  checkpoint_seconds_->Observe(SecondsSince(inflight_start_));
+  probe_.OnCheckpointWritten(SecondsSince(inflight_start_));
   // After the state is durable: tell Kafka, so lag is visible. Failure only delays that.
   if (source_ != nullptr && !inflight_offsets_.empty()) {
     source_->CommitOffsets(config_.kafka.topic, inflight_offsets_).IgnoreError();

@@ -6,6 +6,7 @@
 // commits follow it, for lag monitoring only. A batch whose write fails is merged into the
 // next one, so no change is ever left out of the store. As the RebalanceListener it seeks newly
 // assigned partitions to the offsets in the store and checkpoints before partitions go away.
+// Its metrics are an ApplierProbe's.
 //
 // Thread safety: everything runs on the consumer thread, except RequestCheckpoint (any
 // thread) and the atomic counters read by metrics.
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "daemon/applier_probe.h"
 #include "daemon/checkpoint_writer.h"
 #include "daemon/config.h"
 #include "daemon/metrics.h"
@@ -81,10 +83,10 @@ class EventApplier final : public stream::RebalanceListener {
   bool checkpoint_failing() const { return checkpoint_failing_.load(std::memory_order_acquire); }
   std::string checkpoint_error() const;
 
-  uint64_t events_applied() const { return applied_->value(); }
+  uint64_t events_applied() const { return probe_.applied(); }
   // Served records waiting for event time to reach them (any thread).
   uint64_t served_held() const { return held_count_.load(std::memory_order_relaxed); }
-  uint64_t events_invalid() const { return invalid_->value(); }
+  uint64_t events_invalid() const { return probe_.invalid(); }
   // Partitions with at least one assignment, and their next offsets (consumer thread).
   const std::map<int32_t, int64_t>& next_offsets() const { return next_offsets_; }
   bool assigned() const { return has_assignment_.load(std::memory_order_acquire); }
@@ -115,6 +117,7 @@ class EventApplier final : public stream::RebalanceListener {
   stream::KafkaSink* const dlq_;
   stream::MessageSource* source_ = nullptr;
   const Clock* const clock_;
+  ApplierProbe probe_;
   EventDecoder decoder_;
   const std::atomic<bool>* stop_ = nullptr;
   std::vector<std::pair<size_t, std::string>> rejected_;  // (batch index, reason) of a run
@@ -173,22 +176,11 @@ class EventApplier final : public stream::RebalanceListener {
   Status last_request_status_;  // GUARDED_BY(request_mu_)
   std::atomic<bool> request_pending_{false};
 
-  // Metrics (owned by the registry).
-  Counter* applied_;
-  Counter* invalid_;
-  Counter* dlq_failed_;
-  Counter* checkpoints_;
-  Counter* checkpoint_failures_;
-  Histogram* checkpoint_seconds_;
-  Histogram* apply_lock_seconds_;
-  std::array<Counter*, kNumEventTypes> by_type_{};
   // Events applied and not yet published, by type: counted once they are (Publish).
   std::array<uint64_t, kNumEventTypes> uncounted_{};
   bool unpublished_ = false;
   std::chrono::steady_clock::time_point last_publish_{};
   std::chrono::steady_clock::duration publish_cost_{};  // how long the last publish took
-  Counter* served_records_;
-  Counter* served_forced_;
 
   // Last: destroyed first, so the write in flight ends while everything it uses exists.
   CheckpointWriter writer_;
