@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/rng.h"
 #include "daemon/config.h"
+#include "daemon/dead_letter_sink.h"
 #include "daemon/event_applier.h"
 #include "daemon/metrics.h"
 #include "daemon/model_state.h"
@@ -74,6 +75,7 @@ void BM_ApplyStream(benchmark::State& state) {
   if (state.range(0) == 0) config.session.model = "none";
   auto sink = stream::KafkaSink::Create(config.kafka);
   if (!sink.ok()) return state.SkipWithError(sink.status().ToString().c_str());
+  daemon::KafkaDeadLetterSink dead_letters(sink->get());
   const std::string dir = std::filesystem::temp_directory_path() / "streamrec-apply-bench";
   SystemClock clock;
   for (auto _ : state) {
@@ -87,7 +89,8 @@ void BM_ApplyStream(benchmark::State& state) {
     }
     auto model = daemon::ModelState::Create(config);
     daemon::MetricsRegistry metrics;
-    daemon::EventApplier applier(config, model->get(), store.get(), sink->get(), &metrics, &clock);
+    daemon::EventApplier applier(config, model->get(), store.get(), &dead_letters, &metrics,
+                                 &clock);
     std::vector<stream::Message> batch;
     state.ResumeTiming();
     for (size_t i = 0; i < s.messages.size();) {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
+#include "daemon/dead_letter_sink.h"
 #include "daemon/event_applier.h"
 #include "daemon/http_router.h"
 #include "daemon/http_server.h"
@@ -81,8 +82,9 @@ Status Application::Start() {
   auto ingest_sink = stream::KafkaSink::Create(ingest);
   if (!ingest_sink.ok()) return ingest_sink.status();
   ingest_sink_ = std::move(*ingest_sink);
-  applier_ = std::make_unique<EventApplier>(config_, model_.get(), store_.get(), sink_.get(),
-                                            &metrics_, &clock_);
+  dead_letters_ = std::make_unique<KafkaDeadLetterSink>(sink_.get());
+  applier_ = std::make_unique<EventApplier>(config_, model_.get(), store_.get(),
+                                            dead_letters_.get(), &metrics_, &clock_);
   applier_->set_stop_flag(&stop_);
   stream::KafkaOptions consume = config_.kafka;
   if (config_.bandit.enabled()) consume.extra_topics.push_back(config_.kafka.served_topic);
@@ -325,6 +327,7 @@ void Application::Stop() {
   service_.reset();
   source_.reset();
   applier_.reset();
+  dead_letters_.reset();
   ingest_sink_.reset();
   sink_.reset();
   broker_.reset();

@@ -34,6 +34,7 @@ namespace streamrec::daemon {
 
 class ModelState;
 class EventApplier;
+class KafkaDeadLetterSink;
 class DaemonService;
 class HttpRouter;
 class HttpServer;
@@ -72,6 +73,8 @@ class Application {
   std::unique_ptr<stream::KafkaBroker> broker_;
   std::unique_ptr<stream::KafkaSink> sink_;         // dead letters, the served log
   std::unique_ptr<stream::KafkaSink> ingest_sink_;  // POST /v1/events, forget_user
+  // The applier's dead letters, produced with sink_.
+  std::unique_ptr<KafkaDeadLetterSink> dead_letters_;
   std::unique_ptr<EventApplier> applier_;
   std::unique_ptr<stream::KafkaSource> source_;
   std::unique_ptr<DaemonService> service_;

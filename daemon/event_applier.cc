@@ -14,11 +14,12 @@ double SecondsSince(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 EventApplier::EventApplier(const Config& config, ModelState* model, state::StateStore* store,
-                           stream::KafkaSink* dlq, MetricsRegistry* metrics, const Clock* clock)
+                           DeadLetterSink* dead_letters, MetricsRegistry* metrics,
+                           const Clock* clock)
     : config_(config),
       model_(model),
       store_(store),
-      dlq_(dlq),
+      dead_letters_(dead_letters),
       clock_(clock),
       probe_(metrics),
       decoder_(config.decoder),
@@ -28,8 +29,8 @@ EventApplier::EventApplier(const Config& config, ModelState* model, state::State
       // Dead letters of the offsets a checkpoint moves past must be delivered before it.
       writer_(
           store,
-          [dlq] {
-            Status st = dlq->FlushDeadLetters(10'000);
+          [dead_letters] {
+            Status st = dead_letters->FlushSent(10'000);
             if (!st.ok()) return Status::Unavailable("dead letters not delivered: " + st.message());
             return st;
           },
@@ -124,7 +125,7 @@ void EventApplier::ApplyRun(std::vector<stream::Message>& batch, size_t begin, s
   // re-produces rather than loses it). Only a stop abandons it, and then no checkpoint is
   // written again in this process: the offset is consumed again after the restart.
   for (const auto& [index, reason] : rejected_) {
-    while (!dlq_->ProduceDeadLetter(batch[index], reason).ok()) {
+    while (!dead_letters_->Send(batch[index], reason).ok()) {
       probe_.OnDeadLetterRefused();
       if (stop_ != nullptr && stop_->load(std::memory_order_relaxed)) {
         dlq_abandoned_ = true;

@@ -1,12 +1,17 @@
 // EventApplier: the consumer thread's work. For each polled batch it decodes every message,
-// dead-letters the invalid ones (with the reason), applies the valid ones to the ModelState in
-// small locked batches, and tracks the next offset of every owned partition. Checkpoints write
-// the model's changes and those offsets in ONE store write (exactly-once state, DESIGN.md);
-// the write runs on a CheckpointWriter thread while events keep being applied, and Kafka
-// commits follow it, for lag monitoring only. A batch whose write fails is merged into the
-// next one, so no change is ever left out of the store. As the RebalanceListener it seeks newly
-// assigned partitions to the offsets in the store and checkpoints before partitions go away.
-// Its metrics are an ApplierProbe's.
+// sends the invalid ones to the DeadLetterSink (with the reason), applies the valid ones to the
+// ModelState in small locked batches, and tracks the next offset of every owned partition.
+// Checkpoints write the model's changes and those offsets in ONE store write (exactly-once
+// state, DESIGN.md); the write runs on a CheckpointWriter thread while events keep being
+// applied, after the dead letters before it are delivered, and Kafka commits follow it, for
+// lag monitoring only. A batch whose write fails is merged into the next one, so no change is
+// ever left out of the store. As the RebalanceListener it seeks newly assigned
+// partitions to the offsets in the store and checkpoints before partitions go away. Its
+// metrics are an ApplierProbe's.
+//
+// Collaborators, all borrowed: the ModelState, a StateStore, a DeadLetterSink
+// (KafkaDeadLetterSink in the daemon), a MessageSource for the commits and the served topic's
+// watermarks, a Clock. None needs a broker, so tests use fakes.
 //
 // Thread safety: everything runs on the consumer thread, except RequestCheckpoint (any
 // thread) and the atomic counters read by metrics.
@@ -29,10 +34,10 @@
 #include "daemon/applier_probe.h"
 #include "daemon/checkpoint_writer.h"
 #include "daemon/config.h"
+#include "daemon/dead_letter_sink.h"
 #include "daemon/metrics.h"
 #include "daemon/model_state.h"
 #include "state/store.h"
-#include "stream/kafka_sink.h"
 #include "stream/kafka_source.h"
 #include "stream/served_codec.h"
 
@@ -40,10 +45,11 @@ namespace streamrec::daemon {
 
 class EventApplier final : public stream::RebalanceListener {
  public:
-  // Borrowed pointers must outlive the applier. `dlq` produces dead letters; `source` (may be
-  // set later with set_source) receives the lag-visibility commits.
+  // Borrowed pointers must outlive the applier. `dead_letters` takes the invalid events;
+  // `source` (may be set later with set_source) receives the lag-visibility commits and
+  // answers the served topic's watermarks.
   EventApplier(const Config& config, ModelState* model, state::StateStore* store,
-               stream::KafkaSink* dlq, MetricsRegistry* metrics, const Clock* clock);
+               DeadLetterSink* dead_letters, MetricsRegistry* metrics, const Clock* clock);
 
   void set_source(stream::MessageSource* source) { source_ = source; }
   // Set when the daemon stops: lets a dead letter stuck behind a down broker be abandoned.
@@ -114,7 +120,7 @@ class EventApplier final : public stream::RebalanceListener {
   const Config& config_;
   ModelState* const model_;
   state::StateStore* const store_;
-  stream::KafkaSink* const dlq_;
+  DeadLetterSink* const dead_letters_;
   stream::MessageSource* source_ = nullptr;
   const Clock* const clock_;
   ApplierProbe probe_;

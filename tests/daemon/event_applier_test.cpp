@@ -1,8 +1,11 @@
-// EventApplier: checkpoints run on the writer thread while events are applied, and a failed
-// checkpoint write loses nothing: the store ends up identical to that of a run in which every
-// write succeeded. Dead letters go to the embedded broker (real Kafka protocol over TCP).
+// EventApplier, checkpoints and dead letters: checkpoints run on the writer thread while events
+// are applied; a failed checkpoint write loses nothing (the store ends up identical to that of
+// a run in which every write succeeded), says why while it fails, and recovers by itself; dead
+// letters are delivered before the offsets past them are stored. No broker: the dead letters
+// go to a fake sink.
 #include "daemon/event_applier.h"
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <map>
 #include <string>
@@ -10,15 +13,15 @@
 
 #include "common/rng.h"
 #include "state/mem_store.h"
-#include "stream/kafka_broker.h"
-#include "stream/kafka_sink.h"
+#include "state/write_batch.h"
+#include "tests/daemon/applier_fakes.h"
 
 namespace streamrec::daemon {
 namespace {
 
 // Clicks and ratings of 300 users over 80 items; every 97th message is malformed.
-std::vector<std::string> MakeStream(size_t n) {
-  Rng rng(7);
+std::vector<std::string> MakeStream(size_t n, uint64_t seed = 7) {
+  Rng rng(seed);
   std::vector<std::string> s;
   for (size_t i = 0; i < n; ++i) {
     if (i % 97 == 50) {
@@ -50,37 +53,44 @@ Dump DumpStore(const state::MemStore& store) {
   return d;
 }
 
-struct Run {
-  Config config;
-  state::MemStore store;
-  MetricsRegistry metrics;
-  SystemClock clock;
-  std::unique_ptr<ModelState> model;
-  std::unique_ptr<EventApplier> applier;
+void CheckSameStore(const state::MemStore& a, const state::MemStore& b) {
+  const Dump da = DumpStore(a);
+  const Dump db = DumpStore(b);
+  for (size_t f = 0; f < state::kNumFamilies; ++f) {
+    INFO("family " << f);
+    CHECK(da[f].size() == db[f].size());
+    CHECK(da[f] == db[f]);
+  }
+}
 
-  Run(const std::string& brokers, stream::KafkaSink* sink) {
-    config.kafka.brokers = brokers;
-    config.checkpoint_events = 700;  // due by count: written in the background between batches
-    config.checkpoint_interval_ms = 3'600'000;
-    auto m = ModelState::Create(config);
-    REQUIRE(m.ok());
-    model = std::move(*m);
-    applier = std::make_unique<EventApplier>(config, model.get(), &store, sink, &metrics, &clock);
+Config BaseConfig() {
+  Config config;
+  config.checkpoint_events = 700;  // due by count: written in the background between batches
+  config.checkpoint_interval_ms = 3'600'000;
+  return config;
+}
+
+struct Run : ApplierHarness {
+  int64_t offsets[3] = {};
+
+  Run() : ApplierHarness(BaseConfig()) {}
+
+  // Hands `stream[from, to)` to the applier as one polled batch over 3 partitions.
+  void HandleRange(const std::vector<std::string>& stream, size_t from, size_t to) {
+    std::vector<stream::Message> batch;
+    for (size_t i = from; i < to; ++i) {
+      const auto p = static_cast<int32_t>(i % 3);
+      batch.push_back(stream::Message::View("events", p, offsets[p]++, "", stream[i]));
+    }
+    applier->Handle(batch);
   }
 
-  // Feeds `stream` in polled batches of 250 over 3 partitions; `before_checkpoint(i)` runs
-  // before the i-th batch's checkpoint step.
+  // Feeds `stream` in polled batches of 250; `before_checkpoint(i)` runs before the i-th
+  // batch's checkpoint step.
   template <typename Hook>
   void Feed(const std::vector<std::string>& stream, Hook before_checkpoint) {
-    std::vector<stream::Message> batch;
-    int64_t offsets[3] = {};
-    for (size_t i = 0, b = 0; i < stream.size(); ++b) {
-      batch.clear();
-      for (size_t end = std::min(stream.size(), i + 250); i < end; ++i) {
-        const auto p = static_cast<int32_t>(i % 3);
-        batch.push_back(stream::Message::View("events", p, offsets[p]++, "", stream[i]));
-      }
-      applier->Handle(batch);
+    for (size_t i = 0, b = 0; i < stream.size(); i += 250, ++b) {
+      HandleRange(stream, i, std::min(stream.size(), i + 250));
       before_checkpoint(b);
       applier->MaybeCheckpoint().IgnoreError();
     }
@@ -96,19 +106,12 @@ struct Run {
 
 TEST_CASE("EventApplier: failed checkpoint writes are retried and lose nothing",
           "[event_applier]") {
-  auto broker = stream::KafkaBroker::Start();
-  REQUIRE(broker.ok());
-  REQUIRE((*broker)->CreateTopic("events.dlq", 1).ok());
-  Config base;
-  base.kafka.brokers = (*broker)->bootstrap_servers();
-  auto sink = stream::KafkaSink::Create(base.kafka);
-  REQUIRE(sink.ok());
   const auto stream = MakeStream(6000);
 
-  Run clean(base.kafka.brokers, sink->get());
+  Run clean;
   clean.Feed(stream, [](size_t) {});
 
-  Run faulty(base.kafka.brokers, sink->get());
+  Run faulty;
   faulty.Feed(stream, [&](size_t b) {
     // Several checkpoints in a row fail, then one more later.
     if (b == 3 || b == 4 || b == 5 || b == 14) {
@@ -117,32 +120,94 @@ TEST_CASE("EventApplier: failed checkpoint writes are retried and lose nothing",
   });
 
   // The injected failures did happen (and none in the clean run).
-  auto failures = [](const Run& r) {
-    const std::string text = r.metrics.RenderPrometheus();
-    const std::string key = "\nstreamrec_checkpoint_failures_total ";
-    const auto at = text.find(key);
-    REQUIRE(at != std::string::npos);
-    return std::stoi(text.substr(at + key.size()));
-  };
-  CHECK(failures(faulty) >= 1);
-  CHECK(failures(clean) == 0);
+  CHECK(faulty.Metric("streamrec_checkpoint_failures_total") >= 1);
+  CHECK(clean.Metric("streamrec_checkpoint_failures_total") == 0);
   CHECK(faulty.applier->events_applied() == clean.applier->events_applied());
   CHECK(clean.applier->events_invalid() == 6000 / 97 + 1);
   CHECK(faulty.applier->events_invalid() == clean.applier->events_invalid());
   CHECK(faulty.applier->events_applied() == 6000 - (6000 / 97 + 1));
-  const Dump a = DumpStore(clean.store);
-  const Dump b = DumpStore(faulty.store);
-  for (size_t f = 0; f < state::kNumFamilies; ++f) {
-    INFO("family " << f);
-    CHECK(a[f].size() == b[f].size());
-    CHECK(a[f] == b[f]);
-  }
+  CHECK_FALSE(faulty.applier->checkpoint_failing());
+  CheckSameStore(clean.store, faulty.store);
   // And the model restored from the faulty store is the live one.
-  auto restored = ModelState::Create(base);
+  auto restored = ModelState::Create(faulty.config);
   REQUIRE(restored.ok());
   REQUIRE((*restored)->Restore(faulty.store).ok());
   CHECK((*restored)->Sizes().events_applied == faulty.model->Sizes().events_applied);
   CHECK((*restored)->Sizes().interactions == faulty.model->Sizes().interactions);
+}
+
+TEST_CASE("EventApplier: invalid events go to the dead-letter sink with their reason",
+          "[event_applier]") {
+  Run r;
+  std::vector<std::string> stream = {
+      R"({"type":"click","user":"u1","item":"i1","ts":1700000000})",
+      R"({"type":"click","user":)",
+      R"({"type":"rating","user":"u1","item":"i2","value":99,"ts":1700000001})",
+      R"({"type":"click","user":"u2","item":"i1","ts":1700000002})",
+  };
+  r.HandleRange(stream, 0, stream.size());
+  const auto sent = r.dead_letters.sent();
+  REQUIRE(sent.size() == 2);
+  CHECK(sent[0].topic == "events");
+  CHECK(sent[0].partition == 1);
+  CHECK(sent[0].offset == 0);
+  CHECK(sent[0].payload == stream[1]);
+  CHECK_FALSE(sent[0].reason.empty());
+  CHECK(sent[1].partition == 2);
+  CHECK(sent[1].payload == stream[2]);
+  CHECK(r.applier->events_invalid() == 2);
+  r.applier->Publish(/*force=*/true);
+  CHECK(r.applier->events_applied() == 2);
+  CHECK(r.Metric("streamrec_events_by_type_total{type=\"click\"}") == 2);
+}
+
+TEST_CASE("EventApplier: dead letters are delivered before the offsets past them are stored",
+          "[event_applier]") {
+  Run r;
+  std::vector<std::string> stream = {R"({"type":"click","user":"u1","item":"i1","ts":1700000000})",
+                                     R"(not json)"};
+  r.HandleRange(stream, 0, stream.size());
+  r.dead_letters.fail_flushes(true);
+  const Status st = r.applier->MaybeCheckpoint(/*force=*/true);
+  CHECK(st.code() == Status::Code::kUnavailable);
+  CHECK(st.message().find("dead letters not delivered") != std::string::npos);
+  CHECK(r.applier->checkpoint_failing());
+  CHECK(r.store.successful_writes() == 0);
+  CHECK(r.dead_letters.delivered() == 0);
+
+  r.dead_letters.fail_flushes(false);
+  REQUIRE(r.applier->MaybeCheckpoint(/*force=*/true).ok());
+  CHECK_FALSE(r.applier->checkpoint_failing());
+  CHECK(r.dead_letters.delivered() == 1);
+  const state::OffsetMap expected = {{{"events", 0}, 1}, {{"events", 1}, 1}};
+  CHECK(r.StoredOffsets() == expected);
+}
+
+TEST_CASE("EventApplier: a refused dead letter is retried, and abandoned at stop",
+          "[event_applier]") {
+  Run r;
+  std::atomic<bool> stop{false};
+  r.applier->set_stop_flag(&stop);
+  std::vector<std::string> stream = {R"(not json)", R"(not json either)"};
+  r.dead_letters.refuse_sends(3);
+  r.HandleRange(stream, 0, 1);
+  CHECK(r.dead_letters.sent().size() == 1);  // taken at the fourth try
+  CHECK(r.Metric("streamrec_dlq_produce_failures_total") == 3);
+  CHECK(r.applier->events_invalid() == 1);
+  REQUIRE(r.applier->MaybeCheckpoint(/*force=*/true).ok());
+  const size_t writes = r.store.successful_writes();
+
+  // Stopping, and the sink refuses for good: the dead letter is given up, and so is every
+  // checkpoint after it (its offset must be consumed again after the restart).
+  stop.store(true);
+  r.dead_letters.refuse_sends(-1);
+  r.HandleRange(stream, 1, 2);
+  CHECK(r.dead_letters.sent().size() == 1);
+  const Status st = r.applier->MaybeCheckpoint(/*force=*/true);
+  CHECK(st.code() == Status::Code::kUnavailable);
+  CHECK(st.message().find("abandoned") != std::string::npos);
+  CHECK(r.store.successful_writes() == writes);
+  CHECK(r.StoredOffsets() == state::OffsetMap{{{"events", 0}, 1}});
 }
 
 }  // namespace streamrec::daemon
