@@ -1,7 +1,11 @@
 #include "daemon/event_applier.h"
 
+#include <algorithm>
 #include <chrono>
+#include <limits>
 #include <mutex>
+#include <optional>
+#include <string>
 
 #include "common/rng.h"
 #include "state/write_batch.h"
@@ -24,6 +28,10 @@ EventApplier::EventApplier(const Config& config, ModelState* model, state::State
       probe_(metrics),
       decoder_(config.decoder),
       explore_on_(config.bandit.enabled()),
+      hold_(config.bandit.max_held,
+            [model](const HeldServed& h) {
+              model->ApplyServed(h.user, h.rec_id, h.explored, h.ts_micros);
+            }),
       served_cap_(std::numeric_limits<int64_t>::min()),
       last_checkpoint_us_(clock->NowMicros()),
       // Dead letters of the offsets a checkpoint moves past must be delivered before it.
@@ -87,8 +95,7 @@ void EventApplier::ApplyRun(std::vector<stream::Message>& batch, size_t begin, s
     const stream::Message& m = batch[k];
     if (explore_on_ && m.topic() == config_.kafka.served_topic) {
       if (Status st = TakeServed(m); !st.ok()) rejected_.emplace_back(k, st.message());
-      served_offsets_[m.partition()] = m.offset() + 1;
-      served_first_.try_emplace(m.partition(), m.offset());
+      hold_.Consumed(m.partition(), m.offset());
       ++since_checkpoint_;
       continue;
     }
@@ -105,7 +112,7 @@ void EventApplier::ApplyRun(std::vector<stream::Message>& batch, size_t begin, s
     if (st.ok()) {
       // Held served records this event's time reaches join first: the event (a click on one,
       // or the time that closes its window) then finds them.
-      if (!held_.empty()) ReleaseHeld(static_cast<int64_t>(ts * 1e6));
+      if (!hold_.empty()) ReleaseHeld(static_cast<int64_t>(ts * 1e6));
       model_->Apply(e, ts,
                     SeedFor(config_.seed, static_cast<uint64_t>(m.partition()),
                             static_cast<uint64_t>(m.offset())));
@@ -142,79 +149,38 @@ Status EventApplier::TakeServed(const stream::Message& m) {
   STREAMREC_RETURN_IF_ERROR(served_decoder_.Decode(m.payload(), &v));
   probe_.OnServedConsumed();
   const int64_t ts_micros = static_cast<int64_t>(v.ts_seconds * 1e6);  // bounded by the decoder
-  for (ServedPartition& sp : served_assigned_) {
-    if (sp.partition == m.partition()) sp.newest = std::max(sp.newest, ts_micros);
-  }
-  HeldServed h;
+  hold_.SawServingTime(m.partition(), ts_micros);
+  explored_.clear();
   for (const ServedItem& it : v.items) {
     if (it.propensity >= 0.0 && it.source.starts_with("explore:")) {
-      h.explored.push_back({std::string(it.item), it.pos, it.propensity});
+      explored_.push_back({std::string(it.item), it.pos, it.propensity});
     }
   }
-  if (h.explored.empty() || v.user.empty()) return Status::Ok();  // nothing to join
-  h.partition = m.partition();
-  h.offset = m.offset();
-  h.ts_micros = ts_micros;
-  if (held_.empty() && h.ts_micros <= model_->event_time_micros()) {
-    model_->ApplyServed(v.user, v.rec_id, h.explored, h.ts_micros);
+  if (explored_.empty() || v.user.empty()) return Status::Ok();  // nothing to join
+  if (hold_.JoinsNow(ts_micros, model_->event_time_micros())) {
+    model_->ApplyServed(v.user, v.rec_id, explored_, ts_micros);
     return Status::Ok();
   }
-  h.user = v.user;
-  h.rec_id = v.rec_id;
-  held_.push_back(std::move(h));
+  hold_.Hold({m.partition(), m.offset(), ts_micros, std::string(v.user), std::string(v.rec_id),
+              std::move(explored_)});
+  explored_ = {};
   ReleaseHeld(model_->event_time_micros());  // only when over the cap
-  held_count_.store(held_.size(), std::memory_order_relaxed);
   return Status::Ok();
 }
 
 void EventApplier::ReleaseHeld(int64_t now) {
-  now = std::max(now, model_->event_time_micros());
-  while (!held_.empty()) {
-    HeldServed& h = held_.front();
-    const bool over = held_.size() > config_.bandit.max_held;
-    if (h.ts_micros > now && !over) break;
-    if (h.ts_micros > now) probe_.OnServedForced(1);
-    model_->ApplyServed(h.user, h.rec_id, h.explored, h.ts_micros);
-    held_.pop_front();
-  }
-  held_count_.store(held_.size(), std::memory_order_relaxed);
+  probe_.OnServedForced(hold_.Release(std::max(now, model_->event_time_micros())));
 }
 
 void EventApplier::UpdateServedProgress() {
   if (!explore_on_ || source_ == nullptr) return;
-  // The slowest served partition holds the cap: its newest serving time consumed, or no limit
-  // once it is read to its high watermark. Before the first assignment nothing is known: no
-  // window closes. (An assignment without served partitions, e.g. a topic that does not exist,
-  // has nothing to wait for.)
-  int64_t cap =
-      assigned() ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
-  for (const ServedPartition& sp : served_assigned_) {
-    // The fetcher's cached watermarks, else those asked at assignment (so that an empty topic
-    // counts as caught up at once, not after the first fetch, whenever that comes).
-    int64_t low = sp.low, high = sp.high;
-    const bool known =
-        source_->Watermarks(config_.kafka.served_topic, sp.partition, &low, &high) || high >= 0;
-    auto it = served_offsets_.find(sp.partition);
-    const bool caught_up = known && (it != served_offsets_.end() ? it->second : low) >= high;
-    if (!caught_up) cap = std::min(cap, sp.newest);
-  }
+  const int64_t cap = hold_.Cap(assigned(), [this](int32_t partition, int64_t* low, int64_t* high) {
+    return source_->Watermarks(config_.kafka.served_topic, partition, low, high);
+  });
   if (cap == served_cap_) return;
   served_cap_ = cap;
   std::unique_lock lock(model_->lock());
   model_->SetServedProgress(cap);
-}
-
-std::map<int32_t, int64_t> EventApplier::ServedOffsetsToStore() const {
-  std::map<int32_t, int64_t> out = served_offsets_;
-  std::map<int32_t, bool> seen;
-  for (const HeldServed& h : held_) {
-    if (seen.emplace(h.partition, true).second) out[h.partition] = h.offset;
-  }
-  std::erase_if(out, [&](const auto& po) {
-    auto it = served_first_.find(po.first);
-    return it != served_first_.end() && po.second <= it->second;
-  });
-  return out;
 }
 
 Status EventApplier::MaybeCheckpoint(bool force) {
@@ -266,7 +232,7 @@ Status EventApplier::StartCheckpoint() {
     building_.SetOffset(config_.kafka.topic, partition, next);
   }
   inflight_offsets_ = next_offsets_;
-  inflight_served_ = ServedOffsetsToStore();
+  inflight_served_ = hold_.OffsetsToStore();
   for (const auto& [partition, next] : inflight_served_) {
     building_.SetOffset(config_.kafka.served_topic, partition, next);
   }
@@ -339,21 +305,22 @@ Status EventApplier::OnPartitionsAssigned(std::vector<stream::PartitionStart>* p
     auto it = stored.find({p.topic, p.partition});
     // Offsets in RocksDB are the truth; a partition never checkpointed starts at the beginning.
     p.start_offset = it != stored.end() ? it->second : stream::kOffsetBeginning;
-    if (it != stored.end()) (events ? next_offsets_ : served_offsets_)[p.partition] = it->second;
-    if (!events && it != stored.end()) served_first_[p.partition] = -1;  // always stored
-    if (!events) {
-      // One broker round trip a partition, inside the rebalance callback: bounded by one
-      // overall deadline (after it, or after a failure, the fetcher's watermarks will do).
-      ServedPartition sp{p.partition};
-      const int left_ms = static_cast<int>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
-      if (source_ == nullptr || left_ms <= 0 ||
-          !source_->QueryWatermarks(p.topic, p.partition, &sp.low, &sp.high, left_ms)) {
-        sp.low = sp.high = -1;
-        deadline = Clock::now();
-      }
-      served_assigned_.push_back(sp);
+    if (events) {
+      if (it != stored.end()) next_offsets_[p.partition] = it->second;
+      continue;
     }
+    // One broker round trip a partition, inside the rebalance callback: bounded by one overall
+    // deadline (after it, or after a failure, the fetcher's watermarks will do).
+    int64_t low = -1, high = -1;
+    const int left_ms = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
+    if (source_ == nullptr || left_ms <= 0 ||
+        !source_->QueryWatermarks(p.topic, p.partition, &low, &high, left_ms)) {
+      low = high = -1;
+      deadline = Clock::now();
+    }
+    hold_.Assign(p.partition,
+                 it != stored.end() ? std::optional<int64_t>(it->second) : std::nullopt, low, high);
   }
   has_assignment_.store(true, std::memory_order_release);
   UpdateServedProgress();  // before the first event of this assignment
@@ -368,16 +335,9 @@ void EventApplier::OnPartitionsRevoked(const std::vector<stream::TopicPartition>
   for (const auto& tp : partitions) {
     if (tp.topic == config_.kafka.topic) {
       next_offsets_.erase(tp.partition);
-      continue;
+    } else {
+      hold_.Revoke(tp.partition);  // its held records are consumed again by the next owner
     }
-    // Held served records of a revoked partition are not applied: its next owner consumes
-    // them from the stored offset, which is at or before the first of them.
-    served_offsets_.erase(tp.partition);
-    served_first_.erase(tp.partition);
-    std::erase_if(served_assigned_,
-                  [&](const ServedPartition& sp) { return sp.partition == tp.partition; });
-    std::erase_if(held_, [&](const HeldServed& h) { return h.partition == tp.partition; });
-    held_count_.store(held_.size(), std::memory_order_relaxed);
   }
   if (next_offsets_.empty()) has_assignment_.store(false, std::memory_order_release);
 }

@@ -5,7 +5,8 @@
 // state, DESIGN.md); the write runs on a CheckpointWriter thread while events keep being
 // applied, after the dead letters before it are delivered, and Kafka commits follow it, for
 // lag monitoring only. A batch whose write fails is merged into the next one, so no change is
-// ever left out of the store. As the RebalanceListener it seeks newly assigned
+// ever left out of the store. With exploration on, records of the served topic wait in a
+// ServedHold until event time reaches them. As the RebalanceListener it seeks newly assigned
 // partitions to the offsets in the store and checkpoints before partitions go away. Its
 // metrics are an ApplierProbe's.
 //
@@ -22,8 +23,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
-#include <limits>
 #include <map>
 #include <mutex>
 #include <string>
@@ -37,6 +36,7 @@
 #include "daemon/dead_letter_sink.h"
 #include "daemon/metrics.h"
 #include "daemon/model_state.h"
+#include "daemon/served_hold.h"
 #include "state/store.h"
 #include "stream/kafka_source.h"
 #include "stream/served_codec.h"
@@ -91,7 +91,7 @@ class EventApplier final : public stream::RebalanceListener {
 
   uint64_t events_applied() const { return probe_.applied(); }
   // Served records waiting for event time to reach them (any thread).
-  uint64_t served_held() const { return held_count_.load(std::memory_order_relaxed); }
+  uint64_t served_held() const { return hold_.held(); }
   uint64_t events_invalid() const { return probe_.invalid(); }
   // Partitions with at least one assignment, and their next offsets (consumer thread).
   const std::map<int32_t, int64_t>& next_offsets() const { return next_offsets_; }
@@ -113,9 +113,6 @@ class EventApplier final : public stream::RebalanceListener {
   // Joins the held served records whose time `now` (micros; or event time, when later) has
   // reached, and the oldest beyond bandit.max_held. REQUIRES: the write lock.
   void ReleaseHeld(int64_t now);
-  // The served topic's offsets to store: per partition, its first held record's offset, else
-  // the next one consumed.
-  std::map<int32_t, int64_t> ServedOffsetsToStore() const;
 
   const Config& config_;
   ModelState* const model_;
@@ -131,33 +128,13 @@ class EventApplier final : public stream::RebalanceListener {
 
   std::map<int32_t, int64_t> next_offsets_;  // owned partitions -> next offset to apply
 
-  // Exploration: the served topic's records wait here until event time reaches them (their
-  // offsets are stored only once joined, so a restart consumes them again).
-  struct HeldServed {
-    int32_t partition = 0;
-    int64_t offset = 0;
-    int64_t ts_micros = 0;
-    std::string user, rec_id;
-    std::vector<ServedExplore> explored;
-  };
+  // Exploration: the served topic's records wait in hold_ until event time reaches them
+  // (their offsets are stored only once joined, so a restart consumes them again).
   const bool explore_on_;
   ServedDecoder served_decoder_;
-  std::deque<HeldServed> held_;
-  std::atomic<uint64_t> held_count_{0};        // held_.size(), for other threads
-  std::map<int32_t, int64_t> served_offsets_;  // served partitions -> next offset consumed
-  // Served partitions without a stored offset -> the first offset consumed: until the offset to
-  // store moves past it nothing is stored (so when a checkpoint happens to run does not change
-  // what the store holds).
-  std::map<int32_t, int64_t> served_first_;
-  // Assigned partitions of the served topic, with their (low, high) watermarks as asked of
-  // the broker at assignment (-1 when that failed) and their consumption progress.
-  struct ServedPartition {
-    int32_t partition = 0;
-    int64_t low = -1, high = -1;
-    int64_t newest = std::numeric_limits<int64_t>::min();  // newest serving time consumed
-  };
-  std::vector<ServedPartition> served_assigned_;
-  int64_t served_cap_;  // the cap last given to the model
+  ServedHold hold_;
+  std::vector<ServedExplore> explored_;  // a served record's explored items (reused)
+  int64_t served_cap_;                   // the cap last given to the model
   std::map<int32_t, int64_t> inflight_served_;
   uint64_t since_checkpoint_ = 0;
   int64_t last_checkpoint_us_ = 0;
