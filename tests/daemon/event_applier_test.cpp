@@ -7,8 +7,10 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/rng.h"
@@ -136,6 +138,63 @@ TEST_CASE("EventApplier: failed checkpoint writes are retried and lose nothing",
   CHECK((*restored)->Sizes().interactions == faulty.model->Sizes().interactions);
 }
 
+TEST_CASE("EventApplier: a failing checkpoint says why, commits nothing, and recovers",
+          "[event_applier]") {
+  const auto stream = MakeStream(600);
+  // The same events and checkpoints, without the failure.
+  Run clean;
+  clean.HandleRange(stream, 0, 300);
+  REQUIRE(clean.applier->MaybeCheckpoint(/*force=*/true).ok());
+  clean.HandleRange(stream, 300, 600);
+  REQUIRE(clean.applier->MaybeCheckpoint(/*force=*/true).ok());
+
+  Run r;
+  r.HandleRange(stream, 0, 300);
+  r.store.fail_next_write(Status::IOError("injected: disk full"));
+  const Status failed = r.applier->MaybeCheckpoint(/*force=*/true);
+  CHECK(failed.code() == Status::Code::kIOError);
+  CHECK(r.applier->checkpoint_failing());
+  CHECK(r.applier->checkpoint_error().find("disk full") != std::string::npos);
+  CHECK(r.Metric("streamrec_checkpoint_failures_total") == 1);
+  CHECK(r.Metric("streamrec_checkpoints_total") == 0);
+  CHECK(r.StoredOffsets().empty());  // nothing of the batch was written
+  CHECK(r.source.commits.empty());   // and Kafka is told nothing
+
+  // The next checkpoint carries the failed batch's rows along with its own.
+  r.HandleRange(stream, 300, 600);
+  REQUIRE(r.applier->MaybeCheckpoint(/*force=*/true).ok());
+  CHECK_FALSE(r.applier->checkpoint_failing());
+  CHECK(r.Metric("streamrec_checkpoints_total") == 1);
+  const state::OffsetMap expected = {
+      {{"events", 0}, 200}, {{"events", 1}, 200}, {{"events", 2}, 200}};
+  CHECK(r.StoredOffsets() == expected);
+  CHECK(r.source.LastCommit("events") == FakeSource::Offsets{{0, 200}, {1, 200}, {2, 200}});
+  CheckSameStore(clean.store, r.store);
+}
+
+TEST_CASE("EventApplier: a checkpoint after several failed ones holds all of them",
+          "[event_applier]") {
+  const auto stream = MakeStream(900);
+  Run clean;
+  for (size_t i = 0; i < 900; i += 300) clean.HandleRange(stream, i, i + 300);
+  REQUIRE(clean.applier->MaybeCheckpoint(/*force=*/true).ok());
+
+  Run r;
+  r.store.fail_writes_after(0, Status::IOError("injected: read-only file system"));
+  for (size_t i = 0; i < 900; i += 300) {
+    r.HandleRange(stream, i, i + 300);
+    CHECK_FALSE(r.applier->MaybeCheckpoint(/*force=*/true).ok());
+    CHECK(r.applier->checkpoint_failing());
+  }
+  CHECK(r.Metric("streamrec_checkpoint_failures_total") == 3);
+  CHECK(r.store.successful_writes() == 0);
+  r.store.clear_failures();
+  REQUIRE(r.applier->MaybeCheckpoint(/*force=*/true).ok());
+  CHECK_FALSE(r.applier->checkpoint_failing());
+  CHECK(r.store.successful_writes() == 1);
+  CheckSameStore(clean.store, r.store);
+}
+
 TEST_CASE("EventApplier: invalid events go to the dead-letter sink with their reason",
           "[event_applier]") {
   Run r;
@@ -208,6 +267,23 @@ TEST_CASE("EventApplier: a refused dead letter is retried, and abandoned at stop
   CHECK(st.message().find("abandoned") != std::string::npos);
   CHECK(r.store.successful_writes() == writes);
   CHECK(r.StoredOffsets() == state::OffsetMap{{{"events", 0}, 1}});
+}
+
+TEST_CASE("EventApplier: RequestCheckpoint from another thread waits for the write",
+          "[event_applier]") {
+  Run r;
+  const auto stream = MakeStream(30);
+  r.HandleRange(stream, 0, stream.size());
+  Status requested = Status::Unavailable("not run");
+  std::thread t([&] { requested = r.applier->RequestCheckpoint(10'000); });
+  // The consumer thread's loop: checkpoints when asked.
+  while (r.store.successful_writes() == 0) {
+    r.applier->MaybeCheckpoint().IgnoreError();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  t.join();
+  CHECK(requested.ok());
+  CHECK(r.StoredOffsets().size() == 3);
 }
 
 }  // namespace streamrec::daemon
