@@ -29,7 +29,9 @@ EventApplier::EventApplier(const Config& config, ModelState* model, state::State
       decoder_(config.decoder),
       explore_on_(config.bandit.enabled()),
       hold_(config.bandit.max_held,
-            [model](const HeldServed& h) {
+            // Runs inside ReleaseHeld, under the write lock (which the analysis cannot see
+            // through the callback).
+            [model](const HeldServed& h) ABSL_NO_THREAD_SAFETY_ANALYSIS {
               model->ApplyServed(h.user, h.rec_id, h.explored, h.ts_micros);
             }),
       served_cap_(std::numeric_limits<int64_t>::min()),
@@ -45,7 +47,7 @@ EventApplier::EventApplier(const Config& config, ModelState* model, state::State
           config.background_nice) {
   if (explore_on_) {
     // Until the served topic's progress is known, no attribution window closes.
-    std::unique_lock lock(model_->lock());
+    WriteLock lock(model_->lock());
     model_->SetServedProgress(served_cap_);
   }
 }
@@ -88,7 +90,27 @@ void EventApplier::Publish(bool force) {
 }
 
 void EventApplier::ApplyRun(std::vector<stream::Message>& batch, size_t begin, size_t end) {
-  std::unique_lock lock(model_->lock());
+  probe_.OnApplyLockHeld(ApplyLocked(batch, begin, end));
+  model_->HandOff(/*all=*/false);
+  // Dead letters, outside the lock. Never a silent drop: retry until the producer takes it
+  // (the producer is flushed before the checkpoint that moves past this offset, so a crash
+  // re-produces rather than loses it). Only a stop abandons it, and then no checkpoint is
+  // written again in this process: the offset is consumed again after the restart.
+  for (const auto& [index, reason] : rejected_) {
+    while (!dead_letters_->Send(batch[index], reason).ok()) {
+      probe_.OnDeadLetterRefused();
+      if (stop_ != nullptr && stop_->load(std::memory_order_relaxed)) {
+        dlq_abandoned_ = true;
+        break;
+      }
+    }
+    probe_.OnDeadLettered();
+  }
+  rejected_.clear();
+}
+
+double EventApplier::ApplyLocked(std::vector<stream::Message>& batch, size_t begin, size_t end) {
+  WriteLock lock(model_->lock());
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t now_us = clock_->NowMicros();  // bounds event time (ModelState::Admit)
   for (size_t k = begin; k < end; ++k) {
@@ -124,24 +146,7 @@ void EventApplier::ApplyRun(std::vector<stream::Message>& batch, size_t begin, s
     next_offsets_[m.partition()] = m.offset() + 1;
     ++since_checkpoint_;
   }
-  lock.unlock();
-  probe_.OnApplyLockHeld(SecondsSince(t0));
-  model_->HandOff(/*all=*/false);
-  // Dead letters, outside the lock. Never a silent drop: retry until the producer takes it
-  // (the producer is flushed before the checkpoint that moves past this offset, so a crash
-  // re-produces rather than loses it). Only a stop abandons it, and then no checkpoint is
-  // written again in this process: the offset is consumed again after the restart.
-  for (const auto& [index, reason] : rejected_) {
-    while (!dead_letters_->Send(batch[index], reason).ok()) {
-      probe_.OnDeadLetterRefused();
-      if (stop_ != nullptr && stop_->load(std::memory_order_relaxed)) {
-        dlq_abandoned_ = true;
-        break;
-      }
-    }
-    probe_.OnDeadLettered();
-  }
-  rejected_.clear();
+  return SecondsSince(t0);
 }
 
 Status EventApplier::TakeServed(const stream::Message& m) {
@@ -179,7 +184,7 @@ void EventApplier::UpdateServedProgress() {
   });
   if (cap == served_cap_) return;
   served_cap_ = cap;
-  std::unique_lock lock(model_->lock());
+  WriteLock lock(model_->lock());
   model_->SetServedProgress(cap);
 }
 

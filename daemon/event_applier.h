@@ -106,13 +106,17 @@ class EventApplier final : public stream::RebalanceListener {
   // Takes the outcome of the write in flight (waiting for it when `wait`); Ok when none has
   // finished. On success tells Kafka the offsets; on failure keeps the batch for the next.
   Status FinishCheckpoint(bool wait);
+  // Applies batch[begin, end) under the write lock (ApplyLocked: returns the seconds it held
+  // it), then dead-letters what it refused.
   void ApplyRun(std::vector<stream::Message>& batch, size_t begin, size_t end);
+  double ApplyLocked(std::vector<stream::Message>& batch, size_t begin, size_t end)
+      ABSL_LOCKS_EXCLUDED(model_->lock());
   // A message of the served topic (exploration on): decoded, then joined now when event time
-  // has reached its serving time, else held until it does. REQUIRES: the write lock.
-  Status TakeServed(const stream::Message& m);
+  // has reached its serving time, else held until it does.
+  Status TakeServed(const stream::Message& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(model_->lock());
   // Joins the held served records whose time `now` (micros; or event time, when later) has
-  // reached, and the oldest beyond bandit.max_held. REQUIRES: the write lock.
-  void ReleaseHeld(int64_t now);
+  // reached, and the oldest beyond bandit.max_held.
+  void ReleaseHeld(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(model_->lock());
 
   const Config& config_;
   ModelState* const model_;

@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/model_state.h"
+#include "daemon/write_path.h"
 
 namespace streamrec::daemon {
 
