@@ -1,4 +1,4 @@
-// Injected time (STYLE.md b6): decay, TTLs and bandits read a Clock so tests can fake it.
+// Injected time: decay, TTLs and bandits read a Clock so tests can fake it.
 #pragma once
 
 #include <chrono>

@@ -1,4 +1,4 @@
-// Status and Result<T>: expected failures are values, not exceptions (STYLE.md b3).
+// Status and Result<T>: expected failures are values, not exceptions.
 #pragma once
 
 #include <cassert>

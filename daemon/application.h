@@ -1,4 +1,4 @@
-// Application: the lifecycle of `streamrec serve` in one place (STYLE.md b20). Start() brings
+// Application: the lifecycle of `streamrec serve` in one place. Start() brings
 // the pieces up in dependency order (config, store, model restore, broker, producer, consumer
 // thread, HTTP); Stop() takes them down in reverse, with a final checkpoint.
 //

@@ -1,5 +1,5 @@
 // Transport-neutral HTTP request/response values, the handler interface the server calls, and
-// the small JSON writers the routes use to build bodies. No Beast, no sockets (STYLE.md b18):
+// the small JSON writers the routes use to build bodies. No Beast, no sockets:
 // the session converts Beast messages to and from these.
 //
 // Thread safety: HttpRequest/HttpResponse are plain values; the free functions are pure.

@@ -1,4 +1,4 @@
-// HttpRouter: the HTTP API of DESIGN.md as a pure function of the request (STYLE.md b18). It
+// HttpRouter: the HTTP API of DESIGN.md as a pure function of the request. It
 // parses and validates parameters, calls one RecommendService method, renders JSON, and
 // records per-route metrics. No sockets: the server (http_server.h) feeds it requests, tests
 // call Handle() directly.

@@ -1,4 +1,4 @@
-// HttpServer: HTTP/1.1 on Boost.Beast + Asio (STYLE.md b17). A listener accepts connections;
+// HttpServer: HTTP/1.1 on Boost.Beast + Asio. A listener accepts connections;
 // each connection is a session on its own strand that reads one request at a time
 // (do_read/on_read), hands it to an HttpHandler (the router) and writes the answer, with
 // keep-alive, timeouts and size limits. N threads run one io_context. Beast stays inside

@@ -1,6 +1,6 @@
 // streamrec: one binary; subcommands serve, broker, gen, eval, replay, inspect. main blocks the
 // stop signals (so every thread inherits the mask and `serve` can sigwait for them), parses the
-// command line and hands over (STYLE.md b20).
+// command line and hands over.
 #include <signal.h>
 
 #include <algorithm>

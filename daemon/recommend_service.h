@@ -1,6 +1,6 @@
-// RecommendService: what the HTTP routes call. Beast-free and JSON-free on the way in (STYLE.md
-// b18): the router parses and validates query parameters, calls one method, and renders the
-// result. The daemon's implementation scores the live model; tests use a small fake.
+// RecommendService: what the HTTP routes call. Beast-free and JSON-free on the way in: the
+// router parses and validates query parameters, calls one method, and renders the result. The
+// daemon's implementation scores the live model; tests use a small fake.
 //
 // Thread safety: every method may be called concurrently from any number of HTTP threads.
 //

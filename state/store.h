@@ -1,4 +1,4 @@
-// StateStore: the narrow persistence interface of the daemon (STYLE.md b2). It stores bytes
+// StateStore: the narrow persistence interface of the daemon. It stores bytes
 // in a fixed set of column families and never knows what the bytes mean; the daemon encodes
 // models into WriteBatches. RocksDBStore (rocksdb_store.h) is the real one, MemStore
 // (mem_store.h) the in-memory one for tests.

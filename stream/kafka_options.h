@@ -1,4 +1,4 @@
-// KafkaOptions: every knob of stream/'s Kafka clients, with its default and why (STYLE.md b4).
+// KafkaOptions: every knob of stream/'s Kafka clients, with its default and why.
 // None of these is reloadable: a change takes effect when the consumer/producer is re-created.
 #pragma once
 
@@ -28,7 +28,7 @@ struct KafkaOptions {
   // client.id: shows up in broker logs and metrics.
   std::string client_id = "streamrec";
 
-  // --- The polling loop (STYLE.md b7, b10) -----------------------------------------------------
+  // --- The polling loop --------------------------------------------------------------------------
 
   // Longest block of one KafkaSource::PollBatch() when nothing arrives. Bounds how late the loop
   // notices a stop flag or a batch deadline; 100 ms costs nothing while idle.

@@ -1,6 +1,6 @@
 // The consuming side of stream/: MessageSource (the interface the daemon's loop polls) and
 // KafkaSource, a librdkafka high-level consumer in a consumer group whose start offsets come
-// from the caller (RocksDB), not from Kafka (STYLE.md b7-b10, DESIGN.md "delivery semantics").
+// from the caller (RocksDB), not from Kafka (docs/DESIGN.md, "State and delivery semantics").
 #pragma once
 
 #include <atomic>

@@ -8,7 +8,7 @@
 
 namespace streamrec {
 namespace {
-// Naive reference: sort everything (STYLE.md b13).
+// Naive reference: sort everything.
 std::vector<ScoredItem> NaiveTopK(const std::vector<float>& s, size_t k) {
   std::vector<ScoredItem> all;
   for (uint32_t i = 0; i < s.size(); ++i) {
