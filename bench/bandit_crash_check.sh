@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Issue 5's delivery bar, end to end with real processes: kill -9 during a bandit replay through
-# the daemon loses no reward and double-counts none.
+# Exploration's exactly-once delivery, end to end with real processes: kill -9 during a bandit
+# replay through the daemon loses no reward and double-counts none.
 #
 # The replay is MovieLens-100k in time order, as bandit-sim sees it: each item enters the
 # catalog at its first rating as an `item` event with its genres and year; every 5th rating is

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Issue 17's ten scenarios, run from outside against the real binary.
+"""The ten hostile-input and fault scenarios, run from outside against the real binary.
 
 Starts `streamrec broker` and `streamrec serve` as processes, plays a hostile client, a buggy
 producer (kcat), a connection flood, a vanished broker, a full disk (a tmpfs, when run as root)

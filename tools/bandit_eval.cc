@@ -1,4 +1,4 @@
-// Bandit protocols of `streamrec eval` (issue 5).
+// Bandit protocols of `streamrec eval`.
 //
 // bandit-sim (MovieLens-100k, time order). Each rating event (u, i, t), in time order, is:
 //   1. a request by u: the online BPR ranks the catalog (items rated so far) without u's rated

@@ -1,4 +1,4 @@
-// Bandit protocols of `streamrec eval` (issue 5): bandit-sim (cold-start exploration on
+// Bandit protocols of `streamrec eval`: bandit-sim (cold-start exploration on
 // MovieLens in time order) and ope (off-policy estimates on the Open Bandit sample).
 #pragma once
 

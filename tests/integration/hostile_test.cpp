@@ -1,6 +1,6 @@
-// Issue 17 from outside: the real `streamrec serve` against hostile requests, a buggy producer,
-// a broker that goes away, a damaged store and a full disk. Each case is what was reproduced
-// against the daemon before it was fixed.
+// Hostile input and faults from outside: the real `streamrec serve` against hostile requests, a
+// buggy producer, a broker that goes away, a damaged store and a full disk. Each case is what was
+// reproduced against the daemon before it was fixed.
 #include <signal.h>
 #include <sys/mount.h>
 #include <unistd.h>

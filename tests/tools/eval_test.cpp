@@ -168,7 +168,7 @@ TEST_CASE("ML-100k prequential: BPR HR@10 >= 1.3 x popularity", "[eval][ml100k]"
   CHECK(Metric(Ml100k("prequential", "bpr"), "hr@10") >= 1.3 * pop);
 }
 
-// Session models (issue 4), kept fast: few epochs / users; the bar figures come from the CLI
+// Session models, kept fast: few epochs / users; the bar figures come from the CLI
 // (docs/EVAL.md).
 EvalOptions Sessions(const std::string& protocol, const std::string& data,
                      const std::string& model) {
