@@ -1,14 +1,22 @@
 // Session models, one thread: Observe updates/s (dim 64, 100k items, sessions of random items)
-// and ScoreNext over the whole catalog; SessionTracker Add.
+// and ScoreNext over the whole catalog; SessionTracker Add; the daemon's SessionState with n
+// live explicit sessions (ids like "s123456"): ExplicitRecent of a random live id (the id
+// lookup and the tracker lookup a request with `session=` makes), and the resident bytes one
+// explicit session costs (its slot, items, id and the two hash tables; the growth of the
+// process's RSS while they are created).
 //
 //   build/bench/session_bench --benchmark_filter=Observe   (etc.)
 #include <benchmark/benchmark.h>
 
+#include <unistd.h>
+
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/rng.h"
+#include "daemon/session_state.h"
 #include "models/session_model.h"
 #include "models/sessions.h"
 
@@ -75,9 +83,54 @@ void BM_TrackerAdd(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 }
 
+// A SessionState with n live explicit sessions "s0".."s<n-1>" of one item each.
+std::unique_ptr<daemon::SessionState> ExplicitSessions(uint32_t n) {
+  daemon::SessionConfig config;
+  config.params["dim"] = 8;  // the model only sizes the tracker's max_len here
+  auto made = daemon::SessionState::Create(config);
+  std::unique_ptr<daemon::SessionState> s = std::move(*made);
+  s->AdvanceTime(1);
+  for (uint32_t i = 0; i < n; ++i) s->Observe(kNoUser, "s" + std::to_string(i), 0, i);
+  return s;
+}
+
+void BM_ExplicitRecent(benchmark::State& state) {
+  const auto n = static_cast<uint32_t>(state.range(0));
+  auto s = ExplicitSessions(n);
+  Rng rng(3);
+  std::vector<std::string> ids(1 << 16);
+  for (auto& id : ids) id = "s" + std::to_string(rng.Uniform(n));
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(s->ExplicitRecent(ids[i++ & (ids.size() - 1)]).size());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+
+size_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  size_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+void BM_ExplicitSessionMemory(benchmark::State& state) {
+  const auto n = static_cast<uint32_t>(state.range(0));
+  double bytes = 0;
+  for (auto _ : state) {
+    const size_t before = ResidentBytes();
+    auto s = ExplicitSessions(n);
+    bytes = static_cast<double>(ResidentBytes() - before) / n;
+    benchmark::DoNotOptimize(s->live());
+  }
+  state.counters["bytes_per_session"] = bytes;
+}
+
 BENCHMARK(BM_Observe)->DenseRange(0, 2);
 BENCHMARK(BM_ScoreNext)->DenseRange(0, 2)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_TrackerAdd);
+BENCHMARK(BM_ExplicitRecent)->Arg(100'000)->Arg(1'000'000);
+BENCHMARK(BM_ExplicitSessionMemory)->Arg(1'000'000)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace streamrec
