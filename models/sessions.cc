@@ -6,63 +6,18 @@
 #include "common/rng.h"
 
 namespace streamrec {
-namespace {
-inline size_t Hash(uint64_t key) { return static_cast<size_t>(Mix64(key)); }
-}  // namespace
-
 SessionTracker::SessionTracker(const SessionTrackerOptions& options) : options_(options) {
   options_.max_len = std::max<uint32_t>(options_.max_len, 1);
   options_.max_sessions = std::max<uint32_t>(options_.max_sessions, 1);
-  table_.assign(16, kNil);
 }
+
+uint32_t SessionTracker::HashKey(uint64_t key) { return static_cast<uint32_t>(Mix64(key)); }
+
+size_t SessionTracker::EntryHash::Spread(uint32_t hash) { return Mix64(hash); }
 
 uint32_t SessionTracker::Lookup(uint64_t key) const {
-  const size_t mask = table_.size() - 1;
-  for (size_t i = Hash(key) & mask;; i = (i + 1) & mask) {
-    const uint32_t s = table_[i];
-    if (s == kNil) return kNil;
-    if (slots_[s].key == key) return s;
-  }
-}
-
-void SessionTracker::TableInsert(uint64_t key, uint32_t slot) {
-  if ((live_ + 1) * 2 > table_.size()) GrowTable();
-  const size_t mask = table_.size() - 1;
-  size_t i = Hash(key) & mask;
-  while (table_[i] != kNil) i = (i + 1) & mask;
-  table_[i] = slot;
-}
-
-void SessionTracker::TableErase(uint64_t key) {
-  const size_t mask = table_.size() - 1;
-  size_t i = Hash(key) & mask;
-  while (table_[i] != kNil && slots_[table_[i]].key != key) i = (i + 1) & mask;
-  if (table_[i] == kNil) return;
-  // Backward-shift deletion: move later entries of the probe run into the hole when their home
-  // position does not lie cyclically in (hole, j].
-  size_t hole = i;
-  for (size_t j = (i + 1) & mask; table_[j] != kNil; j = (j + 1) & mask) {
-    const size_t home = Hash(slots_[table_[j]].key) & mask;
-    const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
-    if (!stays) {
-      table_[hole] = table_[j];
-      hole = j;
-    }
-  }
-  table_[hole] = kNil;
-}
-
-void SessionTracker::GrowTable() {
-  std::vector<uint32_t, HugeAllocator<uint32_t>> old;
-  old.swap(table_);
-  table_.assign(old.size() * 2, kNil);
-  const size_t mask = table_.size() - 1;
-  for (uint32_t s : old) {
-    if (s == kNil) continue;
-    size_t i = Hash(slots_[s].key) & mask;
-    while (table_[i] != kNil) i = (i + 1) & mask;
-    table_[i] = s;
-  }
+  const auto it = table_.find(Key{key, HashKey(key), &slots_});
+  return it == table_.end() ? kNil : it->slot;
 }
 
 void SessionTracker::Unlink(uint32_t s) {
@@ -113,7 +68,7 @@ uint32_t SessionTracker::NewSlot(uint64_t key) {
     items_.resize(slots_.size() * 2 * static_cast<size_t>(options_.max_len), 0);
   }
   slots_[s] = Slot{key, 0, 0, 0, kNil, kNil, false};
-  TableInsert(key, s);
+  table_.insert(Entry{HashKey(key), s});
   ++live_;
   LinkTail(s);
   return s;
@@ -121,7 +76,7 @@ uint32_t SessionTracker::NewSlot(uint64_t key) {
 
 void SessionTracker::FreeSlot(uint32_t s) {
   const uint64_t key = slots_[s].key;
-  TableErase(key);
+  table_.erase(Entry{HashKey(key), s});
   Unlink(s);
   slots_[s].dirty = false;
   erased_.push_back(key);

@@ -8,8 +8,8 @@
 // than ttl_s, and starting a session beyond max_sessions evicts the least recently active one.
 //
 // Layout: slots in flat arrays (2 * max_len items each, so appending past max_len is an
-// amortized memmove and Recent stays contiguous), an open-addressing key -> slot table, and an
-// intrusive list of slots by last activity (least recent first) for eviction and expiry. The
+// amortized memmove and Recent stays contiguous), an absl::flat_hash_set key -> slot index, and
+// an intrusive list of slots by last activity (least recent first) for eviction and expiry. The
 // hot path (Add on an existing session) allocates nothing; new sessions grow the arrays with
 // amortized doubling up to max_sessions.
 //
@@ -20,6 +20,8 @@
 #include <cstdint>
 #include <span>
 #include <vector>
+
+#include <absl/container/flat_hash_set.h>
 
 #include "common/coding.h"
 #include "common/huge_alloc.h"
@@ -95,12 +97,43 @@ class SessionTracker {
     bool dirty;
   };
 
+  // The index: an absl::flat_hash_set of (hash, slot) entries of the live slots, the key itself
+  // being slots_[slot].key (as IdMap does with its names), so an entry is 8 bytes. A hit reads
+  // the set's control bytes, the entry and the slot, which the caller reads anyway; a candidate
+  // is compared by its 32-bit hash before its slot is read, and growing the set rehashes from
+  // the stored hashes without reading slots_. The slots reach the set's equality through the
+  // lookup key, not as state, so the tracker copies and moves as a plain value.
+  struct Entry {
+    uint32_t hash;
+    uint32_t slot;
+  };
+  // A lookup by key: the key, its hash and the slots its candidates are compared with.
+  struct Key {
+    uint64_t key;
+    uint32_t hash;
+    const std::vector<Slot, HugeAllocator<Slot>>* slots;
+  };
+  struct EntryHash {
+    using is_transparent = void;
+    size_t operator()(const Entry& e) const { return Spread(e.hash); }
+    size_t operator()(const Key& k) const { return Spread(k.hash); }
+    // The stored 32 bits spread over the 64 the set splits into probe start and tag.
+    static size_t Spread(uint32_t hash);
+  };
+  struct EntryEq {
+    using is_transparent = void;
+    // Entries are distinct by slot.
+    bool operator()(const Entry& a, const Entry& b) const { return a.slot == b.slot; }
+    bool operator()(const Entry& e, const Key& k) const {
+      return e.hash == k.hash && (*k.slots)[e.slot].key == k.key;
+    }
+    bool operator()(const Key& k, const Entry& e) const { return (*this)(e, k); }
+  };
+  static uint32_t HashKey(uint64_t key);
+
   uint32_t Lookup(uint64_t key) const;
   // Add, given s = Lookup(key).
   bool AddAt(uint32_t s, uint64_t key, ItemIndex item, int64_t ts_s);
-  void TableInsert(uint64_t key, uint32_t slot);
-  void TableErase(uint64_t key);
-  void GrowTable();
   uint32_t NewSlot(uint64_t key);
   void FreeSlot(uint32_t slot);
   void Unlink(uint32_t slot);
@@ -120,9 +153,8 @@ class SessionTracker {
   // of max_len 5: 40 MB of items).
   std::vector<Slot, HugeAllocator<Slot>> slots_;
   std::vector<ItemIndex, HugeAllocator<ItemIndex>> items_;
-  std::vector<uint32_t> free_;  // reusable slots
-  std::vector<uint32_t, HugeAllocator<uint32_t>>
-      table_;                           // key -> slot, linear probing; kNil = empty
+  std::vector<uint32_t> free_;                                                  // reusable slots
+  absl::flat_hash_set<Entry, EntryHash, EntryEq, HugeAllocator<Entry>> table_;  // key -> slot
   uint32_t head_ = kNil, tail_ = kNil;  // least / most recently active
   size_t live_ = 0;
   bool unsorted_ = false;         // a load appended out of activity order

@@ -1,9 +1,11 @@
 // SessionTracker: gap cut, max_len window, TTL expiry, max_sessions eviction, persistence and
 // dirty tracking.
 #include <catch2/catch.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "common/rng.h"
 #include "models/sessions.h"
 
 namespace streamrec {
@@ -61,13 +63,57 @@ TEST_CASE("SessionTracker expires idle sessions and caps their number", "[sessio
   CHECK(t.size() == 2);
   CHECK(t.Expire(1000) == 2);
   CHECK(t.size() == 0);
-  // Many keys through a small cap: the open-addressing table stays consistent.
+  // Many keys through a small cap: the key index stays consistent.
   for (uint64_t k = 0; k < 1000; ++k) t.Add(k * 7919, static_cast<ItemIndex>(k), 2000 + k);
   CHECK(t.size() == 3);
   for (uint64_t k = 997; k < 1000; ++k) CHECK(t.Recent(k * 7919).size() == 1);
   CHECK(t.Erase(999 * 7919));
   CHECK_FALSE(t.Erase(999 * 7919));
   CHECK(t.size() == 2);
+}
+
+TEST_CASE("SessionTracker finds every live key through growth, erases and evictions",
+          "[sessions]") {
+  // Random adds and erases over 5000 keys (spread over the 64-bit space) against a reference;
+  // the cap evicts the least recently active, which with rising times is the oldest last event.
+  SessionTrackerOptions o;
+  o.gap_s = o.ttl_s = 1'000'000'000;
+  o.max_sessions = 1500;
+  SessionTracker t(o);
+  std::map<uint64_t, std::pair<int64_t, ItemIndex>> live;  // key -> last time, last item
+  Rng rng(3);
+  auto key_of = [](uint32_t k) { return uint64_t{k} * 0x9e3779b97f4a7c15ULL; };
+  for (int64_t ts = 1; ts <= 60'000; ++ts) {
+    const uint64_t key = key_of(rng.Uniform(5000));
+    if (rng.Uniform(8) == 0) {
+      CHECK(t.Erase(key) == (live.erase(key) == 1));
+      continue;
+    }
+    const auto item = static_cast<ItemIndex>(rng.Uniform(1000));
+    CHECK(t.Add(key, item, ts) == !live.contains(key));
+    live[key] = {ts, item};
+    if (live.size() > o.max_sessions) {
+      auto oldest = live.begin();
+      for (auto it = live.begin(); it != live.end(); ++it) {
+        if (it->second.first < oldest->second.first) oldest = it;
+      }
+      live.erase(oldest);
+    }
+    if (ts % 5000 == 0) {
+      REQUIRE(t.size() == live.size());
+      for (uint32_t k = 0; k < 5000; ++k) {
+        const auto it = live.find(key_of(k));
+        const auto recent = t.Recent(key_of(k));
+        if (it == live.end()) {
+          CHECK(recent.empty());
+        } else {
+          REQUIRE(!recent.empty());
+          CHECK(recent.back() == it->second.second);
+          CHECK(t.LastSeen(key_of(k)) == it->second.first);
+        }
+      }
+    }
+  }
 }
 
 TEST_CASE("SessionTracker saves and loads sessions, and TakeDirty reports changes", "[sessions]") {
