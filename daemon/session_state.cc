@@ -39,10 +39,7 @@ Result<std::unique_ptr<SessionState>> SessionState::Create(const SessionConfig& 
 
 SessionState::SessionState(const SessionConfig& config, std::unique_ptr<SessionModel> model,
                            const SessionTrackerOptions& options)
-    : config_(config),
-      model_(std::move(model)),
-      tracker_(options),
-      id_slots_(16, {0, kEmptySlot}) {}
+    : config_(config), model_(std::move(model)), tracker_(options) {}
 
 void SessionState::AdvanceTime(int64_t ts_s) {
   if (!to_free_.empty()) FreeIds();
@@ -51,12 +48,18 @@ void SessionState::AdvanceTime(int64_t ts_s) {
   tracker_.Expire(now_s_);
 }
 
+size_t SessionState::IdHash::Spread(uint32_t hash) { return Mix64(hash); }
+
+SessionState::IdKey SessionState::KeyOf(std::string_view session) const {
+  return {session, HashId(session), &names_};
+}
+
 void SessionState::FreeIds() {
   for (uint32_t index : to_free_) {
     // Re-created since the checkpoint that dropped it? (Cannot happen: nothing is applied
     // between AppendSessions and the next AdvanceTime; kept as a guard.)
     if (tracker_.LastSeen(kExplicitBit | index) >= 0) continue;
-    EraseId(index);
+    ids_.erase(IdEntry{HashId(names_[index]), index});
     names_[index].clear();
     names_[index].shrink_to_fit();
     free_.push_back(index);
@@ -64,69 +67,32 @@ void SessionState::FreeIds() {
   to_free_.clear();
 }
 
-size_t SessionState::Probe(std::string_view session, uint32_t hash) const {
-  const size_t mask = id_slots_.size() - 1;
-  for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    const IdSlot& slot = id_slots_[i];
-    if (slot.index == kEmptySlot || (slot.hash == hash && names_[slot.index] == session)) return i;
-  }
-}
-
-void SessionState::GrowIds() {
-  std::vector<IdSlot> old = std::move(id_slots_);
-  id_slots_.assign(old.size() * 2, {0, kEmptySlot});
-  const size_t mask = id_slots_.size() - 1;
-  for (const IdSlot& slot : old) {
-    if (slot.index == kEmptySlot) continue;
-    size_t i = slot.hash & mask;
-    while (id_slots_[i].index != kEmptySlot) i = (i + 1) & mask;
-    id_slots_[i] = slot;
-  }
-}
-
-void SessionState::EraseId(uint32_t index) {
-  const size_t mask = id_slots_.size() - 1;
-  const size_t i = Probe(names_[index], HashId(names_[index]));
-  // Move later entries of the probe run into the hole when their home position does not lie
-  // cyclically in (hole, j].
-  size_t hole = i;
-  for (size_t j = (i + 1) & mask; id_slots_[j].index != kEmptySlot; j = (j + 1) & mask) {
-    const size_t home = id_slots_[j].hash & mask;
-    const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
-    if (!stays) {
-      id_slots_[hole] = id_slots_[j];
-      hole = j;
-    }
-  }
-  id_slots_[hole].index = kEmptySlot;
-  --ids_live_;
-}
-
 uint64_t SessionState::InternExplicit(std::string_view session) {
-  const uint32_t hash = HashId(session);
-  size_t pos = Probe(session, hash);
-  if (id_slots_[pos].index != kEmptySlot) return kExplicitBit | id_slots_[pos].index;
-  if ((ids_live_ + 1) * 2 > id_slots_.size()) {
-    GrowIds();
-    pos = Probe(session, hash);
+  const IdKey key = KeyOf(session);
+  const uint32_t index = free_.empty() ? static_cast<uint32_t>(names_.size()) : free_.back();
+  bool inserted = false;
+  const auto it = ids_.lazy_emplace(key, [&](const auto& construct) {
+    construct(IdEntry{key.hash, index});
+    inserted = true;
+  });
+  if (!inserted) return kExplicitBit | it->index;
+  try {
+    if (index < names_.size()) {
+      names_[index] = session;
+    } else {
+      names_.emplace_back(session);
+    }
+  } catch (...) {
+    ids_.erase(it);
+    throw;
   }
-  uint32_t index;
-  if (!free_.empty()) {
-    index = free_.back();
-    free_.pop_back();
-    names_[index] = session;
-  } else {
-    index = static_cast<uint32_t>(names_.size());
-    names_.emplace_back(session);
-  }
-  id_slots_[pos] = {hash, index};
-  ++ids_live_;
+  if (!free_.empty()) free_.pop_back();
   return kExplicitBit | index;
 }
 
 uint64_t SessionState::FindExplicit(std::string_view session) const {
-  const IdSlot& slot = id_slots_[Probe(session, HashId(session))];
-  return slot.index == kEmptySlot ? kNoKey : kExplicitBit | slot.index;
+  const auto it = ids_.find(KeyOf(session));
+  return it == ids_.end() ? kNoKey : kExplicitBit | it->index;
 }
 
 void SessionState::Observe(UserIndex user, std::string_view session, ItemIndex item,

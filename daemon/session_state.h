@@ -33,6 +33,9 @@
 #include <string_view>
 #include <vector>
 
+#include <absl/container/flat_hash_set.h>
+
+#include "common/huge_alloc.h"
 #include "common/status.h"
 #include "common/types.h"
 #include "daemon/config.h"
@@ -92,29 +95,48 @@ class SessionState {
   // Store key of a tracker key.
   void StoreKey(uint64_t key, std::string* out) const;
 
-  // Explicit ids -> indices (below). Probe returns the position of the slot holding `session`,
-  // or of the empty slot that ends its probe run.
-  size_t Probe(std::string_view session, uint32_t hash) const;
-  void GrowIds();
-  // Removes `index`'s slot (backward-shift deletion: no tombstones). REQUIRES: it is mapped.
-  void EraseId(uint32_t index);
-
   const SessionConfig config_;
   std::unique_ptr<SessionModel> model_;  // null: sessions disabled
   SessionTracker tracker_;
   int64_t now_s_ = 0;  // the largest event time applied
   // Explicit session ids <-> dense indices; free_ holds indices to reuse. The map is an
-  // open-addressing table (linear probing, at most half full) of (hash, index) slots, the id
-  // itself being names_[index]: a lookup (one per event with a session) touches one slot and
-  // one name, allocation-free, against a node-based map's bucket, node and key.
-  struct IdSlot {
+  // absl::flat_hash_set of (hash, index) entries of the live ids, the id itself being
+  // names_[index] (IdMap's layout, common/ids.h): 8 bytes per entry at most 7/8 full, each id's
+  // string stored once, and a lookup (one per event with a session) reads the set's control
+  // bytes, one entry and one name, allocation-free. The names reach the set's equality through
+  // the lookup key, not as state.
+  struct IdEntry {
     uint32_t hash;
-    uint32_t index;  // kEmptySlot: free
+    uint32_t index;  // into names_
   };
-  static constexpr uint32_t kEmptySlot = ~0u;
-  std::vector<IdSlot> id_slots_;    // size a power of two
-  size_t ids_live_ = 0;             // slots in use
-  std::vector<std::string> names_;  // by index; empty when free
+  // A lookup by id: the id, its hash and the names its candidates are compared with.
+  struct IdKey {
+    std::string_view id;
+    uint32_t hash;
+    const std::vector<std::string, HugeAllocator<std::string>>* names;
+  };
+  struct IdHash {
+    using is_transparent = void;
+    size_t operator()(const IdEntry& e) const { return Spread(e.hash); }
+    size_t operator()(const IdKey& k) const { return Spread(k.hash); }
+    // The stored 32 bits spread over the 64 the set splits into probe start and tag.
+    static size_t Spread(uint32_t hash);
+  };
+  struct IdEq {
+    using is_transparent = void;
+    // Entries are distinct by index.
+    bool operator()(const IdEntry& a, const IdEntry& b) const { return a.index == b.index; }
+    bool operator()(const IdEntry& e, const IdKey& k) const {
+      return e.hash == k.hash && (*k.names)[e.index] == k.id;
+    }
+    bool operator()(const IdKey& k, const IdEntry& e) const { return (*this)(e, k); }
+  };
+  IdKey KeyOf(std::string_view session) const;
+
+  // Both on huge pages when large, so that the random accesses of a lookup do not also miss the
+  // TLB.
+  absl::flat_hash_set<IdEntry, IdHash, IdEq, HugeAllocator<IdEntry>> ids_;
+  std::vector<std::string, HugeAllocator<std::string>> names_;  // by index; empty when free
   std::vector<uint32_t> free_;
   std::vector<uint32_t> to_free_;  // dropped by AppendSessions, freed by FreeIds
   // Writer scratch.

@@ -3,6 +3,7 @@
 // forget_user and determinism. LABELS unit, TSan-clean (no librdkafka).
 #include "daemon/session_state.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <map>
 #include <mutex>
@@ -200,6 +201,82 @@ TEST_CASE("SessionState: max_sessions evicts, and evicted sessions leave the sto
   Checkpoint(**s, &store);
   CHECK((*s)->live() == 3);
   CHECK(CountSessions(store) == 3);
+}
+
+TEST_CASE("SessionState: explicit ids stay mapped through eviction and index reuse",
+          "[session_state]") {
+  // 600 ids (some longer than a short string) through 64 live sessions: ids are dropped by
+  // eviction, their indices freed at checkpoints and reused by other ids, again and again.
+  SessionConfig config;
+  config.gap_s = config.ttl_s = 1'000'000'000;
+  config.max_sessions = 64;
+  auto s = SessionState::Create(config);
+  REQUIRE(s.ok());
+  SessionState& ss = **s;
+  state::MemStore store;
+  std::vector<std::string> ids;
+  for (int n = 0; n < 600; ++n) {
+    ids.push_back((n % 3 ? "id" : "a-long-session-identifier-") + std::to_string(n));
+  }
+  // The reference: the last event time and item of each id; the live ones are the 64 latest.
+  std::map<std::string, std::pair<int64_t, ItemIndex>> last;
+  auto live_ids = [&] {
+    std::vector<std::pair<int64_t, std::string>> by_time;
+    for (const auto& [id, v] : last) by_time.emplace_back(v.first, id);
+    std::sort(by_time.rbegin(), by_time.rend());
+    by_time.resize(std::min<size_t>(by_time.size(), 64));
+    std::map<std::string, ItemIndex> out;
+    for (const auto& [t, id] : by_time) out[id] = last[id].second;
+    return out;
+  };
+  auto check = [&](const SessionState& state) {
+    const auto live = live_ids();
+    for (const std::string& id : ids) {
+      const auto recent = state.ExplicitRecent(id);
+      const auto it = live.find(id);
+      if (it == live.end()) {
+        CHECK(recent.empty());
+      } else {
+        REQUIRE(!recent.empty());
+        CHECK(recent.back() == it->second);
+      }
+    }
+  };
+  Rng rng(7);
+  int64_t ts = 1000;
+  for (int n = 0; n < 20'000; ++n) {
+    // Mostly a recent id (continuing a live session), sometimes any id (evicting one).
+    const size_t pick = rng.Uniform(4)
+                            ? (static_cast<size_t>(n) / 50 + rng.Uniform(40)) % ids.size()
+                            : rng.Uniform(static_cast<uint32_t>(ids.size()));
+    const auto item = static_cast<ItemIndex>(rng.Uniform(100));
+    ss.AdvanceTime(++ts);
+    ss.Observe(0, ids[pick], item, 1);
+    last[ids[pick]] = {ts, item};
+    if (n % 97 == 0) Checkpoint(ss, &store);
+    if (n % 1000 == 0) check(ss);
+  }
+  Checkpoint(ss, &store);
+  check(ss);
+  CHECK(ss.live() == 64);
+  // The store holds exactly the live sessions, under their ids.
+  std::vector<std::string> stored;
+  REQUIRE(store
+              .ForEach(Family::kSessions, "",
+                       [&](std::string_view k, std::string_view) {
+                         stored.emplace_back(k);
+                         return true;
+                       })
+              .ok());
+  std::vector<std::string> want;
+  for (const auto& [id, item] : live_ids()) want.push_back("s" + id);
+  std::sort(stored.begin(), stored.end());
+  CHECK(stored == want);
+  // A restore maps the same ids.
+  auto back = SessionState::Create(config);
+  REQUIRE(back.ok());
+  REQUIRE((*back)->Restore(store, 100).ok());
+  check(**back);
 }
 
 TEST_CASE("ModelState: a planted order A->B->C ranks B first after A, with and without user",
