@@ -14,11 +14,11 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/metrics.h"
 #include "common/rng.h"
 #include "daemon/config.h"
 #include "daemon/dead_letter_sink.h"
 #include "daemon/event_applier.h"
-#include "daemon/metrics.h"
 #include "daemon/model_state.h"
 #include "state/options.h"
 #include "state/rocksdb_store.h"
@@ -88,7 +88,7 @@ void BM_ApplyStream(benchmark::State& state) {
       return state.SkipWithError(st.ToString().c_str());
     }
     auto model = daemon::ModelState::Create(config);
-    daemon::MetricsRegistry metrics;
+    MetricsRegistry metrics;
     daemon::EventApplier applier(config, model->get(), store.get(), &dead_letters, &metrics,
                                  &clock);
     std::vector<stream::Message> batch;

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/metrics.h"
 #include "common/status.h"
 #include "daemon/config.h"
-#include "daemon/metrics.h"
 #include "stream/kafka_source.h"
 
 namespace streamrec::state {

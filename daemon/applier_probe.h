@@ -9,8 +9,8 @@
 #include <array>
 #include <cstdint>
 
+#include "common/metrics.h"
 #include "common/types.h"
-#include "daemon/metrics.h"
 
 namespace streamrec::daemon {
 

@@ -30,11 +30,11 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/metrics.h"
 #include "daemon/applier_probe.h"
 #include "daemon/checkpoint_writer.h"
 #include "daemon/config.h"
 #include "daemon/dead_letter_sink.h"
-#include "daemon/metrics.h"
 #include "daemon/model_state.h"
 #include "daemon/served_hold.h"
 #include "state/store.h"

@@ -42,9 +42,9 @@
 #include <utility>
 #include <vector>
 
+#include "common/metrics.h"
 #include "common/status.h"
 #include "daemon/http_message.h"
-#include "daemon/metrics.h"
 #include "daemon/rate_limiter.h"
 #include "daemon/recommend_service.h"
 

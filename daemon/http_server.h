@@ -32,9 +32,9 @@
 #include <string>
 #include <vector>
 
+#include "common/metrics.h"
 #include "common/status.h"
 #include "daemon/http_message.h"
-#include "daemon/metrics.h"
 
 namespace streamrec::daemon {
 

@@ -18,10 +18,10 @@
 #include <vector>
 
 #include <absl/base/thread_annotations.h>
+#include "common/metrics.h"
 #include "common/status.h"
 #include "daemon/config.h"
 #include "daemon/live_model.h"
-#include "daemon/metrics.h"
 #include "daemon/model_checkpoint.h"
 #include "daemon/ranker.h"
 #include "daemon/recommend_service.h"

@@ -19,9 +19,9 @@
 #include <vector>
 
 #include <absl/base/thread_annotations.h>
+#include "common/metrics.h"
 #include "common/status.h"
 #include "daemon/live_model.h"
-#include "daemon/metrics.h"
 #include "daemon/recommend_service.h"
 #include "models/blend.h"
 

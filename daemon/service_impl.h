@@ -11,9 +11,9 @@
 #include <string>
 #include <unordered_set>
 
+#include "common/metrics.h"
 #include "daemon/config.h"
 #include "daemon/event_applier.h"
-#include "daemon/metrics.h"
 #include "daemon/model_state.h"
 #include "daemon/rate_limiter.h"
 #include "daemon/recommend_service.h"

@@ -24,11 +24,11 @@
 #include <vector>
 
 #include <absl/base/thread_annotations.h>
+#include "common/metrics.h"
 #include "common/status.h"
 #include "common/types.h"
 #include "daemon/apply_lane.h"
 #include "daemon/live_model.h"
-#include "daemon/metrics.h"
 #include "stream/event_codec.h"
 
 namespace streamrec::daemon {

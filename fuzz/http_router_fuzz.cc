@@ -28,9 +28,9 @@
 #include <vector>
 
 #include "common/json.h"
+#include "common/metrics.h"
 #include "daemon/config.h"
 #include "daemon/http_router.h"
-#include "daemon/metrics.h"
 #include "daemon/model_state.h"
 #include "daemon/service_impl.h"
 #include "fuzz/fuzz_check.h"

@@ -16,10 +16,10 @@
 #include <catch2/catch.hpp>
 
 #include "common/clock.h"
+#include "common/metrics.h"
 #include "daemon/config.h"
 #include "daemon/dead_letter_sink.h"
 #include "daemon/event_applier.h"
-#include "daemon/metrics.h"
 #include "daemon/model_state.h"
 #include "state/mem_store.h"
 #include "stream/kafka_source.h"

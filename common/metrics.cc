@@ -1,4 +1,4 @@
-#include "daemon/metrics.h"
+#include "common/metrics.h"
 
 #include <algorithm>
 #include <charconv>
@@ -8,7 +8,7 @@
 #include <string_view>
 #include <variant>
 
-namespace streamrec::daemon {
+namespace streamrec {
 namespace {
 
 [[noreturn]] void Die(const std::string& what) {
@@ -313,4 +313,4 @@ std::string MetricsRegistry::RenderPrometheus() const {
   return out;
 }
 
-}  // namespace streamrec::daemon
+}  // namespace streamrec

@@ -1,4 +1,4 @@
-#include "daemon/metrics.h"
+#include "common/metrics.h"
 
 #include <catch2/catch.hpp>
 
@@ -11,7 +11,7 @@
 
 #include "tests/support/test_data.h"
 
-namespace streamrec::daemon {
+namespace streamrec {
 namespace {
 
 bool Contains(const std::string& haystack, const std::string& needle) {
@@ -205,4 +205,4 @@ TEST_CASE("metrics: output passes promtool check metrics", "[metrics][promtool]"
 }
 
 }  // namespace
-}  // namespace streamrec::daemon
+}  // namespace streamrec

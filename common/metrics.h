@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-namespace streamrec::daemon {
+namespace streamrec {
 
 // Label name/value pairs of one series, in the order they are rendered.
 using Labels = std::vector<std::pair<std::string, std::string>>;
@@ -121,4 +121,4 @@ std::vector<double> LatencyBucketsSeconds();
 // "-Inf", "NaN". Exposed for tests and the router.
 std::string FormatPrometheusValue(double v);
 
-}  // namespace streamrec::daemon
+}  // namespace streamrec
