@@ -22,10 +22,15 @@
 #include <boost/beast/http.hpp>
 
 #include "daemon/http_router.h"
-#include "daemon/http_server.h"
+#include "http/http_server.h"
 
 namespace streamrec::daemon {
 namespace {
+
+using ::streamrec::http::HttpRequest;
+using ::streamrec::http::HttpResponse;
+using ::streamrec::http::HttpServer;
+using ::streamrec::http::HttpServerOptions;
 
 // Answers every call with the same 10 items; the rest is never called by these benchmarks.
 class FixedService final : public RecommendService {

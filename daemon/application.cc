@@ -11,10 +11,10 @@
 #include "daemon/dead_letter_sink.h"
 #include "daemon/event_applier.h"
 #include "daemon/http_router.h"
-#include "daemon/http_server.h"
 #include "daemon/model_state.h"
 #include "daemon/service_impl.h"
 #include "daemon/state_layout.h"
+#include "http/http_server.h"
 #include "state/rocksdb_store.h"
 #include "stream/kafka_broker.h"
 #include "stream/kafka_sink.h"
@@ -151,10 +151,10 @@ Status Application::Start() {
   ro.ingest_requests_per_s = config_.ingest.requests_per_s;
   ro.ingest_burst = config_.ingest.burst;
   router_ = std::make_unique<HttpRouter>(*service_, metrics_, ro);
-  HttpServerOptions ho;
+  http::HttpServerOptions ho;
   STREAMREC_RETURN_IF_ERROR(ParseHostPort(config_.http, &ho.bind_address, &ho.port));
   ho.threads = config_.http_threads;
-  http_ = std::make_unique<HttpServer>(ho, *router_, &metrics_);
+  http_ = std::make_unique<http::HttpServer>(ho, *router_, &metrics_);
   if (Status st = http_->Start(); !st.ok()) {
     Stop();
     return st;

@@ -21,6 +21,9 @@
 #include "daemon/config.h"
 #include "stream/kafka_source.h"
 
+namespace streamrec::http {
+class HttpServer;
+}
 namespace streamrec::state {
 class StateStore;
 }
@@ -37,7 +40,6 @@ class EventApplier;
 class KafkaDeadLetterSink;
 class DaemonService;
 class HttpRouter;
-class HttpServer;
 
 class Application {
  public:
@@ -79,7 +81,7 @@ class Application {
   std::unique_ptr<stream::KafkaSource> source_;
   std::unique_ptr<DaemonService> service_;
   std::unique_ptr<HttpRouter> router_;
-  std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<http::HttpServer> http_;
   std::thread consumer_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> consumer_failed_{false};

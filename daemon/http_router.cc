@@ -10,6 +10,10 @@
 
 namespace streamrec::daemon {
 
+using http::HttpRequest;
+using http::HttpResponse;
+using http::JsonError;
+
 enum HttpRouter::Route : int {
   kRecommend = 0,
   kSimilar,

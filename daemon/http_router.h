@@ -44,9 +44,9 @@
 
 #include "common/metrics.h"
 #include "common/status.h"
-#include "daemon/http_message.h"
 #include "daemon/rate_limiter.h"
 #include "daemon/recommend_service.h"
+#include "http/http_message.h"
 
 namespace streamrec::daemon {
 
@@ -64,7 +64,7 @@ struct RouterOptions {
   double ingest_burst = 200;
 };
 
-class HttpRouter final : public HttpHandler {
+class HttpRouter final : public http::HttpHandler {
  public:
   // k bounds of every top-k route.
   static constexpr uint32_t kDefaultK = 10;
@@ -76,18 +76,18 @@ class HttpRouter final : public HttpHandler {
   HttpRouter(RecommendService& service, MetricsRegistry& metrics, RouterOptions options);
   ~HttpRouter() override;
 
-  HttpResponse Handle(const HttpRequest& request) override;
+  http::HttpResponse Handle(const http::HttpRequest& request) override;
   // POST /v1/events waits for Kafka's acknowledgements, the admin routes for a checkpoint or
   // a produce: the server runs them off its network threads.
-  bool MayBlock(const HttpRequest& request) const override;
+  bool MayBlock(const http::HttpRequest& request) const override;
 
  private:
   enum Route : int;
   static constexpr size_t kNumRoutes = 14;
   static constexpr size_t kNumCachedCodes = 10;
 
-  HttpResponse Dispatch(Route route, std::string_view query, std::string_view path_param,
-                        const HttpRequest& request);
+  http::HttpResponse Dispatch(Route route, std::string_view query, std::string_view path_param,
+                              const http::HttpRequest& request);
   void Record(Route route, int status, double seconds);
 
   RecommendService& service_;

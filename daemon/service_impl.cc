@@ -6,8 +6,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "common/json.h"
 #include "common/rng.h"
-#include "daemon/http_message.h"
 #include "stream/event_codec.h"
 #include "stream/served_codec.h"
 

@@ -42,6 +42,9 @@
 namespace streamrec::daemon {
 namespace {
 
+using ::streamrec::http::HttpRequest;
+using ::streamrec::http::HttpResponse;
+
 // Tokens the router is configured with (seeds send them).
 constexpr std::string_view kAdminToken = "fuzz-admin";
 constexpr std::string_view kIngestToken = "fuzz-ingest";

@@ -12,6 +12,9 @@
 namespace streamrec::daemon {
 namespace {
 
+using ::streamrec::http::HttpRequest;
+using ::streamrec::http::HttpResponse;
+
 using json = nlohmann::json;
 using testing::FakeRecommendService;
 

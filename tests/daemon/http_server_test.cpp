@@ -1,6 +1,6 @@
 // HttpServer over loopback with real clients: a Beast sync client, raw sockets for broken
 // requests, and curl (when on PATH) for keep-alive, 413, 100-continue and a bad request line.
-#include "daemon/http_server.h"
+#include "http/http_server.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -30,6 +30,13 @@
 
 namespace streamrec::daemon {
 namespace {
+
+using ::streamrec::http::HttpHandler;
+using ::streamrec::http::HttpRequest;
+using ::streamrec::http::HttpResponse;
+using ::streamrec::http::HttpServer;
+using ::streamrec::http::HttpServerOptions;
+using ::streamrec::http::JsonError;
 
 namespace net = boost::asio;
 namespace beast = boost::beast;

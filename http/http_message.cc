@@ -1,6 +1,6 @@
-#include "daemon/http_message.h"
+#include "http/http_message.h"
 
-namespace streamrec::daemon {
+namespace streamrec::http {
 
 HttpResponse JsonError(int status, std::string_view message) {
   HttpResponse res;
@@ -47,4 +47,4 @@ std::string_view ReasonPhrase(int status) {
   }
 }
 
-}  // namespace streamrec::daemon
+}  // namespace streamrec::http

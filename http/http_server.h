@@ -34,9 +34,9 @@
 
 #include "common/metrics.h"
 #include "common/status.h"
-#include "daemon/http_message.h"
+#include "http/http_message.h"
 
-namespace streamrec::daemon {
+namespace streamrec::http {
 
 struct HttpServerOptions {
   // Address to bind (IPv4 or IPv6 literal). The default keeps the API on loopback; set
@@ -107,4 +107,4 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace streamrec::daemon
+}  // namespace streamrec::http

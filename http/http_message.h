@@ -12,7 +12,7 @@
 
 #include "common/json.h"
 
-namespace streamrec::daemon {
+namespace streamrec::http {
 
 // One parsed request. The views borrow from the transport's buffers and are valid only for the
 // duration of HttpHandler::Handle.
@@ -57,4 +57,4 @@ std::string_view ReasonPhrase(int status);
 // The JSON number writer (shortest round-trip form, non-finite as null) is common/json.h's.
 using streamrec::AppendJsonNumber;
 
-}  // namespace streamrec::daemon
+}  // namespace streamrec::http

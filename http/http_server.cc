@@ -1,4 +1,4 @@
-#include "daemon/http_server.h"
+#include "http/http_server.h"
 
 #include <pthread.h>
 
@@ -31,7 +31,7 @@
 
 #include "common/log.h"
 
-namespace streamrec::daemon {
+namespace streamrec::http {
 namespace {
 
 namespace net = boost::asio;
@@ -661,4 +661,4 @@ size_t HttpServer::active_connections() const {
   return impl_->core->active.load(std::memory_order_relaxed);
 }
 
-}  // namespace streamrec::daemon
+}  // namespace streamrec::http
