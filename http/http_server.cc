@@ -30,6 +30,7 @@
 #include <boost/beast/http.hpp>
 
 #include "common/log.h"
+#include "http/http_server_probe.h"
 
 namespace streamrec::http {
 namespace {
@@ -65,18 +66,8 @@ struct ServerCore {
   HttpServerOptions options;
   HttpHandler* handler = nullptr;  // borrowed; outlives the server threads
 
-  Gauge* connections_active = nullptr;
-  Counter* connections_accepted = nullptr;
-  Counter* connections_rejected = nullptr;
-  Counter* errors_body_limit = nullptr;
-  Counter* errors_header_limit = nullptr;
-  Counter* errors_bad_request = nullptr;
-  Counter* errors_timeout = nullptr;
-  Counter* errors_handler = nullptr;
-
-  Counter* connections_reserved = nullptr;
-  Counter* connections_evicted = nullptr;
-  Counter* blocking_rejected = nullptr;
+  // Its metrics live in the registry HttpServer was given, or in HttpServer::Impl's own.
+  std::unique_ptr<HttpServerProbe> probe;
   net::thread_pool* blocking_pool = nullptr;  // owned by HttpServer::Impl; outlives the threads
   std::atomic<size_t> blocking_in_flight{0};
 
@@ -116,14 +107,14 @@ class Session : public std::enable_shared_from_this<Session> {
         check_(std::chrono::milliseconds(std::max<int64_t>(
             1, std::min(core_->options.idle_timeout_ms, core_->options.request_timeout_ms) / 4))) {
     core_->active.fetch_add(1, std::memory_order_relaxed);
-    core_->connections_active->Add(1);
+    core_->probe->OnSessionOpened();
     ErrorCode ec;
     const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_address_ = peer.address().to_string(ec);
   }
 
   ~Session() {
-    core_->connections_active->Add(-1);
+    core_->probe->OnSessionClosed();
     std::lock_guard<std::mutex> lock(core_->mu);
     core_->sessions.erase(this);
     core_->active.fetch_sub(1, std::memory_order_relaxed);
@@ -219,19 +210,19 @@ class Session : public std::enable_shared_from_this<Session> {
       return CloseNow();  // also a timeout: OnTimer closed the socket and counted it
     }
     if (ec == http::error::body_limit) {
-      core_->errors_body_limit->Inc();
+      core_->probe->OnError(HttpServerProbe::Error::kBodyLimit);
       return Respond(JsonError(413, "request body larger than " +
                                         std::to_string(core_->options.max_body_bytes) + " bytes"),
                      /*close=*/true);
     }
     if (ec == http::error::header_limit) {
-      core_->errors_header_limit->Inc();
+      core_->probe->OnError(HttpServerProbe::Error::kHeaderLimit);
       return Respond(JsonError(431, "request header larger than " +
                                         std::to_string(core_->options.max_header_bytes) + " bytes"),
                      /*close=*/true);
     }
     if (ec && ec.category() == http::make_error_code(http::error::bad_target).category()) {
-      core_->errors_bad_request->Inc();
+      core_->probe->OnError(HttpServerProbe::Error::kBadRequest);
       return Respond(JsonError(400, "malformed HTTP request: " + ec.message()), /*close=*/true);
     }
     if (ec) return CloseNow();  // reset by peer and friends
@@ -250,11 +241,11 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool close = !req.keep_alive() || reserved_;
 
     if (req.version() >= 11 && req.find(http::field::host) == req.end()) {
-      core_->errors_bad_request->Inc();
+      core_->probe->OnError(HttpServerProbe::Error::kBadRequest);
       return Respond(JsonError(400, "HTTP/1.1 request without a Host header"), /*close=*/true);
     }
     if (reserved_ && !core_->IsReservedPath(request.target)) {
-      core_->connections_rejected->Inc();
+      core_->probe->OnRejected();
       return Respond(JsonError(503, "too many connections, retry later"), /*close=*/true);
     }
     if (core_->handler->MayBlock(request)) return HandleBlocking(request, close);
@@ -266,10 +257,10 @@ class Session : public std::enable_shared_from_this<Session> {
     try {
       return core_->handler->Handle(request);
     } catch (const std::exception& e) {
-      core_->errors_handler->Inc();
+      core_->probe->OnError(HttpServerProbe::Error::kHandlerException);
       return JsonError(500, std::string("internal error: ") + e.what());
     } catch (...) {
-      core_->errors_handler->Inc();
+      core_->probe->OnError(HttpServerProbe::Error::kHandlerException);
       return JsonError(500, "internal error");
     }
   }
@@ -280,7 +271,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (core_->blocking_in_flight.fetch_add(1, std::memory_order_relaxed) >=
         core_->options.max_blocking_requests) {
       core_->blocking_in_flight.fetch_sub(1, std::memory_order_relaxed);
-      core_->blocking_rejected->Inc();
+      core_->probe->OnBlockingRejected();
       return Respond(JsonError(503, "too many slow requests in flight, retry later"), close);
     }
     SetDeadline(std::chrono::milliseconds(core_->options.request_timeout_ms));
@@ -375,7 +366,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnTimer(ErrorCode ec) {
     if (ec || closed_) return;  // cancelled: the connection is closing
     if (std::chrono::steady_clock::now() < deadline_) return ArmTimer();
-    if (!lingering_) core_->errors_timeout->Inc();  // a lingering close simply ends
+    if (!lingering_)
+      core_->probe->OnError(HttpServerProbe::Error::kTimeout);  // a lingering close simply ends
     CloseNow();  // the pending read or write completes with operation_aborted
   }
 
@@ -470,7 +462,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     // flood of idle connections must not keep a probe out), unless none is idle.
     if (active >= core_->options.max_connections + core_->options.reserved_connections &&
         !EvictLongestIdle()) {
-      core_->connections_rejected->Inc();
+      core_->probe->OnRejected();
       // Best effort: one non-blocking write of a canned 503, then close.
       ErrorCode ignored;
       socket.non_blocking(true, ignored);
@@ -478,7 +470,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
       socket.shutdown(tcp::socket::shutdown_both, ignored);
       socket.close(ignored);
     } else {
-      (reserved ? core_->connections_reserved : core_->connections_accepted)->Inc();
+      core_->probe->OnAccepted(reserved);
       ErrorCode ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       std::make_shared<Session>(std::move(socket), core_, reserved)->Run();
@@ -503,7 +495,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
       if (pick != nullptr) victim = pick->weak_from_this().lock();
     }
     if (victim == nullptr) return false;
-    core_->connections_evicted->Inc();
+    core_->probe->OnEvicted();
     victim->RequestClose();
     return true;
   }
@@ -530,36 +522,13 @@ struct HttpServer::Impl {
     MetricsRegistry& m = metrics != nullptr ? *metrics : own_metrics;
     core->options = std::move(options);
     core->handler = &handler;
-    core->connections_active =
-        &m.AddGauge("streamrec_http_connections_active", "HTTP connections currently open.");
-    core->connections_accepted =
-        &m.AddCounter("streamrec_http_connections_accepted_total", "HTTP connections accepted.");
-    core->connections_rejected =
-        &m.AddCounter("streamrec_http_connections_rejected_total",
-                      "HTTP connections refused because max_connections were open.");
-    core->connections_reserved = &m.AddCounter(
-        "streamrec_http_connections_reserved_total",
-        "HTTP connections accepted beyond max_connections for health and metrics only.");
-    core->connections_evicted = &m.AddCounter(
-        "streamrec_http_connections_evicted_total",
-        "Idle HTTP connections closed to make room for a new one when every slot was taken.");
-    core->blocking_rejected = &m.AddCounter(
-        "streamrec_http_blocking_rejected_total",
-        "Requests refused (503) because max_blocking_requests slow requests were in flight.");
+    core->probe = std::make_unique<HttpServerProbe>(m);
     blocking_pool = std::make_unique<net::thread_pool>(
         static_cast<size_t>(std::max(1, core->options.blocking_threads)));
     core->blocking_pool = blocking_pool.get();
-    const std::string help =
-        "HTTP requests refused or connections dropped by the transport, by reason.";
-    const std::string name = "streamrec_http_transport_errors_total";
-    core->errors_body_limit = &m.AddCounter(name, help, {{"reason", "body_limit"}});
-    core->errors_header_limit = &m.AddCounter(name, help, {{"reason", "header_limit"}});
-    core->errors_bad_request = &m.AddCounter(name, help, {{"reason", "bad_request"}});
-    core->errors_timeout = &m.AddCounter(name, help, {{"reason", "timeout"}});
-    core->errors_handler = &m.AddCounter(name, help, {{"reason", "handler_exception"}});
   }
 
-  // Declared first so that it is destroyed last: the core's counters may live here.
+  // Declared first so that it is destroyed last: the core's probe's metrics may live here.
   MetricsRegistry own_metrics;
   std::vector<std::unique_ptr<net::io_context>> iocs;
   std::vector<net::executor_work_guard<net::io_context::executor_type>> work;
