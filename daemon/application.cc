@@ -93,51 +93,11 @@ Status Application::Start() {
   source_ = std::move(*source);
   applier_->set_source(source_.get());
 
-  // Metrics computed at scrape time.
-  ModelState* m = model_.get();
-  metrics_.AddGaugeFn("streamrec_model_users", "Users with state", {},
-                      [m] { return static_cast<double>(m->Sizes().users); });
-  metrics_.AddGaugeFn("streamrec_model_items", "Items in the catalog", {},
-                      [m] { return static_cast<double>(m->Sizes().items); });
-  metrics_.AddGaugeFn("streamrec_model_interactions", "Distinct user-item interactions", {},
-                      [m] { return static_cast<double>(m->Sizes().interactions); });
-  metrics_.AddGaugeFn("streamrec_sessions_live",
-                      "Live sessions (explicit and per-user implicit) in the session tracker", {},
-                      [m] { return static_cast<double>(m->Sizes().sessions); });
-  if (config_.bandit.enabled()) {
-    // Read at scrape time under the model's shared lock (one read of all counters a scrape).
-    for (const auto& [value, field] :
-         {std::pair{"1", &ExplorationStats::rewards_one}, {"0", &ExplorationStats::rewards_zero}}) {
-      metrics_.AddCounterFn(
-          "streamrec_bandit_rewards_total",
-          "Rewards joined from served and clicks (1 click within the window)", {{"value", value}},
-          [m, field = field] { return static_cast<double>(m->BanditStats().*field); });
-    }
-    metrics_.AddGaugeFn("streamrec_bandit_pool_size", "Cold items in the exploration pool", {},
-                        [m] { return static_cast<double>(m->BanditStats().pool_size); });
-    metrics_.AddCounterFn("streamrec_bandit_graduated_total",
-                          "Items that left the exploration pool warm", {},
-                          [m] { return static_cast<double>(m->BanditStats().graduated); });
-    EventApplier* a = applier_.get();
-    metrics_.AddGaugeFn("streamrec_bandit_served_held",
-                        "Served records consumed ahead of event time, waiting for it", {},
-                        [a] { return static_cast<double>(a->served_held()); });
-    metrics_.AddGaugeFn("streamrec_bandit_open_impressions",
-                        "Explored impressions waiting for a click or the window's end", {},
-                        [m] { return static_cast<double>(m->BanditStats().open_impressions); });
-  }
-  model_->set_lock_wait_histogram(&metrics_.AddHistogram(
-      "streamrec_recommend_lock_wait_seconds",
-      "Time a /v1/recommend request waited for the model lock (0 when it was free)",
-      LatencyBucketsSeconds()));
-  const std::string hold_help =
-      "Time an apply lane holds its lock per run of apply_batch ops (long runs: the lane was "
-      "preempted while holding it, and requests waited)";
-  model_->set_lane_hold_histograms(
-      &metrics_.AddHistogram("streamrec_lane_lock_hold_seconds", hold_help, LatencyBucketsSeconds(),
-                             {{"lane", "bpr"}}),
-      &metrics_.AddHistogram("streamrec_lane_lock_hold_seconds", hold_help, LatencyBucketsSeconds(),
-                             {{"lane", "session"}}));
+  // Metrics computed at scrape time, and the model's lock timings.
+  probe_.WatchModel(*model_);
+  if (config_.bandit.enabled()) probe_.WatchExploration(*model_, *applier_);
+  model_->set_lock_wait_histogram(probe_.recommend_lock_wait());
+  model_->set_lane_hold_histograms(probe_.bpr_lane_hold(), probe_.session_lane_hold());
   consumer_ = std::thread([this] { ConsumerLoop(); });
 
   // HTTP last: it serves what is above.
@@ -242,16 +202,14 @@ void Application::PublishLag() {
   auto lag = source_->Lag();
   // A gauge per partition, registered the first time the partition is seen (consumer thread).
   for (const auto& p : lag) {
-    if (!lag_gauges_.insert(p.partition).second) continue;
     const int32_t partition = p.partition;
-    metrics_.AddGaugeFn("streamrec_consumer_lag", "Messages behind the log end, per partition",
-                        {{"partition", std::to_string(partition)}}, [this, partition] {
-                          std::lock_guard l(snapshot_mu_);
-                          for (const auto& x : lag_) {
-                            if (x.partition == partition) return static_cast<double>(x.lag);
-                          }
-                          return -1.0;  // not assigned to this instance now
-                        });
+    probe_.OnPartitionLag(partition, [this, partition] {
+      std::lock_guard l(snapshot_mu_);
+      for (const auto& x : lag_) {
+        if (x.partition == partition) return static_cast<double>(x.lag);
+      }
+      return -1.0;  // not assigned to this instance now
+    });
   }
   std::lock_guard l(snapshot_mu_);
   lag_ = std::move(lag);

@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +17,7 @@
 #include "common/clock.h"
 #include "common/metrics.h"
 #include "common/status.h"
+#include "daemon/application_probe.h"
 #include "daemon/config.h"
 #include "stream/kafka_source.h"
 
@@ -70,6 +70,7 @@ class Application {
   std::string fingerprint_;  // config_.Fingerprint(), computed once at Start
   SystemClock clock_;
   MetricsRegistry metrics_;
+  ApplicationProbe probe_{metrics_};
   std::unique_ptr<state::StateStore> store_;
   std::unique_ptr<ModelState> model_;
   std::unique_ptr<stream::KafkaBroker> broker_;
@@ -85,7 +86,6 @@ class Application {
   std::thread consumer_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> consumer_failed_{false};
-  std::set<int32_t> lag_gauges_;  // partitions with a lag gauge (consumer thread)
   bool started_ = false;
 
   // Written by the consumer thread about once a second; read by metrics and /v1/info.

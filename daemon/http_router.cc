@@ -58,9 +58,6 @@ constexpr RouteInfo kRoutes[] = {
 
 constexpr std::string_view kUsersPrefix = "/v1/users/";
 
-// Status codes whose requests_total counters are cached; others register on every use.
-constexpr int kCachedCodes[] = {200, 202, 400, 401, 403, 404, 405, 415, 429, 503};
-
 constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
 
 int HexValue(char c) {
@@ -303,44 +300,27 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
 // ---------------------------------------------------------------------------------------------
 // HttpRouter
 
+namespace {
+
+// The `route` labels of the metrics, indexed by Route.
+std::vector<std::string> RoutePatterns() {
+  std::vector<std::string> patterns;
+  for (const RouteInfo& r : kRoutes) patterns.emplace_back(r.pattern);
+  return patterns;
+}
+
+}  // namespace
+
 HttpRouter::HttpRouter(RecommendService& service, MetricsRegistry& metrics, RouterOptions options)
     : service_(service),
       metrics_(metrics),
       options_(std::move(options)),
-      ingest_limiter_(options_.ingest_requests_per_s, options_.ingest_burst) {
+      ingest_limiter_(options_.ingest_requests_per_s, options_.ingest_burst),
+      probe_(metrics, RoutePatterns()) {
   static_assert(std::size(kRoutes) == kNumRoutes);
-  static_assert(std::size(kCachedCodes) == kNumCachedCodes);
-  for (size_t r = 0; r < kNumRoutes; ++r) {
-    latency_[r] = &metrics_.AddHistogram(
-        "streamrec_http_request_duration_seconds",
-        "Time to handle an HTTP request in the router, by route pattern.", LatencyBucketsSeconds(),
-        {{"route", std::string(kRoutes[r].pattern)}});
-  }
 }
 
 HttpRouter::~HttpRouter() = default;
-
-void HttpRouter::Record(Route route, int status, double seconds) {
-  latency_[route]->Observe(seconds);
-  const auto register_counter = [&] {
-    return &metrics_.AddCounter(
-        "streamrec_http_requests_total",
-        "HTTP requests answered by the router, by route pattern and code.",
-        {{"route", std::string(kRoutes[route].pattern)}, {"code", std::to_string(status)}});
-  };
-  for (size_t c = 0; c < kNumCachedCodes; ++c) {
-    if (kCachedCodes[c] != status) continue;
-    Counter* counter = requests_[route][c].load(std::memory_order_acquire);
-    if (counter == nullptr) {
-      // Racing threads get the same counter from the registry; storing it twice is harmless.
-      counter = register_counter();
-      requests_[route][c].store(counter, std::memory_order_release);
-    }
-    counter->Inc();
-    return;
-  }
-  register_counter()->Inc();
-}
 
 HttpResponse HttpRouter::Handle(const HttpRequest& request) {
   const auto start = std::chrono::steady_clock::now();
@@ -388,7 +368,7 @@ HttpResponse HttpRouter::Handle(const HttpRequest& request) {
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  Record(route, res.status, seconds);
+  probe_.OnRequest(route, res.status, seconds);
   return res;
 }
 

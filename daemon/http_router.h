@@ -46,6 +46,7 @@
 #include "common/status.h"
 #include "daemon/rate_limiter.h"
 #include "daemon/recommend_service.h"
+#include "daemon/router_probe.h"
 #include "http/http_message.h"
 
 namespace streamrec::daemon {
@@ -84,19 +85,15 @@ class HttpRouter final : public http::HttpHandler {
  private:
   enum Route : int;
   static constexpr size_t kNumRoutes = 14;
-  static constexpr size_t kNumCachedCodes = 10;
 
   http::HttpResponse Dispatch(Route route, std::string_view query, std::string_view path_param,
                               const http::HttpRequest& request);
-  void Record(Route route, int status, double seconds);
 
   RecommendService& service_;
   MetricsRegistry& metrics_;
   const RouterOptions options_;
   RateLimiter ingest_limiter_;
-  std::array<Histogram*, kNumRoutes> latency_{};
-  // requests_total counters by [route][code index], registered on first use.
-  std::array<std::array<std::atomic<Counter*>, kNumCachedCodes>, kNumRoutes> requests_{};
+  RouterProbe probe_;
 };
 
 // Percent-decodes `s` ("%41" -> "A"; '+' -> ' ' when `plus_is_space`). InvalidArgument on a

@@ -32,17 +32,8 @@ DaemonService::DaemonService(const Config& config, ModelState* model, EventAppli
       new_ids_(config.ingest.new_ids_per_s, std::max(1.0, 10 * config.ingest.new_ids_per_s)),
       info_(std::move(info)),
       ready_(std::move(ready)),
-      instance_(Mix64(std::random_device{}()) ^ static_cast<uint64_t>(NowSeconds() * 1e6)) {
-  served_ = &metrics->AddCounter("streamrec_served_total", "Recommendation lists served");
-  served_dropped_ = &metrics->AddCounter(
-      "streamrec_served_log_dropped_total",
-      "Served lists not logged to the served topic because the producer queue was full");
-  posted_ = &metrics->AddCounter("streamrec_http_events_posted_total",
-                                 "Events accepted by POST /v1/events and acknowledged by Kafka");
-  undelivered_ = &metrics->AddCounter(
-      "streamrec_http_events_failed_total",
-      "Valid events of POST /v1/events that Kafka did not acknowledge (the post answered 503)");
-}
+      instance_(Mix64(std::random_device{}()) ^ static_cast<uint64_t>(NowSeconds() * 1e6)),
+      probe_(*metrics) {}
 
 std::string DaemonService::NextRecId() {
   char buf[40];
@@ -59,7 +50,7 @@ Result<Recommendation> DaemonService::Recommend(const RecommendRequest& request)
       request.explore >= 0 ? static_cast<uint32_t>(request.explore) : config_.bandit.explore;
   model_->Recommend(request.user, request.session, request.k, request.exclude_seen, &rec.items,
                     explore, Mix64(std::hash<std::string>()(rec.rec_id)));
-  served_->Inc();
+  probe_.OnServed();
   // Log what was served, best effort: a full producer queue drops the log line, not the answer.
   thread_local std::vector<ServedItem> items;
   thread_local std::string payload;
@@ -77,7 +68,8 @@ Result<Recommendation> DaemonService::Recommend(const RecommendRequest& request)
   view.items = items;
   EncodeServed(view, &payload);
   const std::string& key = rec.user.empty() ? request.session : rec.user;
-  if (!producer_->Produce(config_.kafka.served_topic, key, payload).ok()) served_dropped_->Inc();
+  if (!producer_->Produce(config_.kafka.served_topic, key, payload).ok())
+    probe_.OnServedLogDropped();
   return rec;
 }
 
@@ -165,8 +157,7 @@ Result<PostEventsResult> DaemonService::PostEvents(std::string_view body, std::s
   result.accepted = produced - failed;
   result.failed += failed;
   if (failed > 0 && result.delivery_error.empty()) result.delivery_error = group.first_error();
-  posted_->Inc(result.accepted);
-  if (result.failed > 0) undelivered_->Inc(result.failed);
+  probe_.OnEventsPosted(result.accepted, result.failed);
   return result;
 }
 

@@ -17,6 +17,7 @@
 #include "daemon/model_state.h"
 #include "daemon/rate_limiter.h"
 #include "daemon/recommend_service.h"
+#include "daemon/service_probe.h"
 #include "stream/kafka_sink.h"
 
 namespace streamrec::daemon {
@@ -59,10 +60,7 @@ class DaemonService final : public RecommendService {
   std::function<Status()> ready_;
   const uint64_t instance_;
   std::atomic<uint64_t> next_rec_{0};
-  Counter* served_;
-  Counter* served_dropped_;
-  Counter* posted_;
-  Counter* undelivered_;
+  ServiceProbe probe_;
 };
 
 }  // namespace streamrec::daemon
