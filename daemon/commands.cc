@@ -4,12 +4,12 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "common/exit_code.h"
 #include "common/log.h"
 #include "daemon/application.h"
 #include "daemon/config_keys.h"
 #include "daemon/state_layout.h"
 #include "state/rocksdb_store.h"
-#include "tools/commands.h"
 
 namespace streamrec::daemon {
 namespace {
@@ -139,7 +139,7 @@ void AddServeCommand(CLI::App& app) {
     Config config;
     auto fail = [](const Status& st) {
       std::cerr << "streamrec serve: " << st.message() << "\n";
-      tools::SetExitCode(2);
+      SetExitCode(2);
     };
     if (!f->config_file.empty()) {
       if (Status st = config.LoadFile(f->config_file); !st.ok()) return fail(st);
@@ -170,7 +170,7 @@ void AddServeCommand(CLI::App& app) {
     if (f->checkpoint_interval_ms > 0) config.checkpoint_interval_ms = f->checkpoint_interval_ms;
     Application application(std::move(config));
     if (Status st = application.Start(); !st.ok()) return fail(st);
-    tools::SetExitCode(application.WaitForSignalAndStop());
+    SetExitCode(application.WaitForSignalAndStop());
   });
 }
 
@@ -183,7 +183,7 @@ void AddInspectCommand(CLI::App& app) {
   cmd->add_option("--data-dir", *data_dir, "RocksDB state directory")->required();
   cmd->add_flag("--checksum", *checksum,
                 "add a hash of the whole learned state and offsets (and one per column family)");
-  cmd->callback([=] { tools::SetExitCode(RunInspect(*data_dir, *checksum)); });
+  cmd->callback([=] { SetExitCode(RunInspect(*data_dir, *checksum)); });
 }
 
 }  // namespace streamrec::daemon

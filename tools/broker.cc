@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/exit_code.h"
 #include "stream/kafka_broker.h"
 #include "tools/commands.h"
 

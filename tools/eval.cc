@@ -10,6 +10,7 @@
 #include <map>
 #include <numeric>
 
+#include "common/exit_code.h"
 #include "common/rng.h"
 #include "common/topk.h"
 #include "models/metrics.h"

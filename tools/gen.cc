@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/exit_code.h"
 #include "common/rng.h"
 #include "common/types.h"
 #include "stream/event_codec.h"

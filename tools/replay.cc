@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "common/exit_code.h"
 #include "stream/event_codec.h"
 #include "stream/kafka_sink.h"
 #include "tools/commands.h"

@@ -1,6 +1,7 @@
 // streamrec: one binary; subcommands serve, broker, gen, eval, replay, inspect. main blocks the
-// stop signals (so every thread inherits the mask and `serve` can sigwait for them), parses the
-// command line and hands over.
+// stop signals (so every thread inherits the mask and `serve` can sigwait for them), registers
+// the subcommands of tools/ and daemon/ (which do not know one another), parses the command
+// line, hands over and returns the exit status the subcommand recorded (common/exit_code.h).
 #include <signal.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/exit_code.h"
 #include "daemon/commands.h"
 #include "tools/commands.h"
 
@@ -55,5 +57,5 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  return streamrec::tools::ExitCode();
+  return streamrec::ExitCode();
 }
