@@ -46,6 +46,7 @@
 #include "common/status.h"
 #include "daemon/rate_limiter.h"
 #include "daemon/recommend_service.h"
+#include "daemon/route_helpers.h"
 #include "daemon/router_probe.h"
 #include "http/http_message.h"
 
@@ -95,20 +96,5 @@ class HttpRouter final : public http::HttpHandler {
   RateLimiter ingest_limiter_;
   RouterProbe probe_;
 };
-
-// Percent-decodes `s` ("%41" -> "A"; '+' -> ' ' when `plus_is_space`). InvalidArgument on a
-// truncated or non-hex escape or a decoded NUL.
-Result<std::string> PercentDecode(std::string_view s, bool plus_is_space);
-
-// Decoded key/value pairs of a query string (without the '?'), in order. A pair without '='
-// has an empty value; empty pairs ("a=1&&b=2") are skipped.
-using QueryParams = std::vector<std::pair<std::string, std::string>>;
-Result<QueryParams> ParseQuery(std::string_view query);
-
-// The /v1/recommend body: {"user":..,"rec_id":..,"items":[{"item":..,"score":..,"source":..}]}.
-std::string RenderRecommendationJson(const Recommendation& rec);
-
-// True when `a` equals `b`, in time that depends only on their lengths.
-bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 }  // namespace streamrec::daemon
