@@ -22,7 +22,7 @@
 #include "common/rng.h"
 #include "models/flat_counter.h"
 
-namespace streamrec {
+namespace streamrec::models {
 namespace {
 
 std::string UserId(uint64_t n) { return "u" + std::to_string(n); }
@@ -165,4 +165,4 @@ BENCHMARK(BM_FlatCounterAdd)->Arg(100)->Arg(10'000);
 BENCHMARK(BM_FlatCounterForEach)->Arg(100)->Arg(10'000);
 
 }  // namespace
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -13,7 +13,7 @@
 #include "models/mf.h"
 #include "models/score_table.h"
 
-namespace streamrec {
+namespace streamrec::models {
 namespace {
 
 // Args: users, items, dim.
@@ -158,4 +158,4 @@ BENCHMARK(BM_TopKI8)
     ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -20,7 +20,7 @@
 #include "models/session_model.h"
 #include "models/sessions.h"
 
-namespace streamrec {
+namespace streamrec::models {
 namespace {
 
 constexpr uint32_t kItems = 100'000;
@@ -133,4 +133,4 @@ BENCHMARK(BM_ExplicitRecent)->Arg(100'000)->Arg(1'000'000);
 BENCHMARK(BM_ExplicitSessionMemory)->Arg(1'000'000)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
-}  // namespace streamrec
+}  // namespace streamrec::models

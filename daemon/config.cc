@@ -61,7 +61,7 @@ bool IntegerFromJson(const json& v, T* out) {
   return false;
 }
 
-Status ReadParams(const json& j, const std::string& where, ParamMap* out) {
+Status ReadParams(const json& j, const std::string& where, models::ParamMap* out) {
   if (!j.is_object()) return Status::InvalidArgument("'" + where + "' must be an object");
   for (auto& [name, value] : j.items()) {
     if (!value.is_number() && !value.is_boolean()) {
@@ -112,7 +112,7 @@ Status ReadJsonValue(const ConfigKey& key, const json& v, Config* config) {
         } else if constexpr (std::is_floating_point_v<T>) {
           if (!v.is_number()) return Status::InvalidArgument("'" + name + "' must be a number");
           *p = static_cast<T>(v.get<double>());
-        } else if constexpr (std::is_same_v<T, ParamMap>) {
+        } else if constexpr (std::is_same_v<T, models::ParamMap>) {
           return ReadParams(v, name, p);
         } else {
           return ReadStringMap(v, name, p);
@@ -321,10 +321,11 @@ Status Config::Validate() const {
   }
   // What the table cannot say: the models check their own parameters, and two topics must differ.
   for (const auto& [name, params] : {std::pair{"mf", &mf}, {"bpr", &bpr}, {"pop", &pop}}) {
-    if (auto m = MakeRecommender(name, *params); !m.ok()) errors += m.status().message() + "; ";
+    if (auto m = models::MakeRecommender(name, *params); !m.ok())
+      errors += m.status().message() + "; ";
   }
   if (session.model != "none" && IsChoice(*FindConfigKey("session.model"), session.model)) {
-    if (auto m = MakeSessionModel(session.model, session.params); !m.ok())
+    if (auto m = models::MakeSessionModel(session.model, session.params); !m.ok())
       errors += "session: " + m.status().message() + "; ";
   }
   if (bandit.enabled() && IsChoice(*FindConfigKey("bandit.policy"), bandit.policy)) {
@@ -347,15 +348,15 @@ std::string Config::Fingerprint() const {
   os.precision(9);
   for (const auto& [name, params, key] :
        {std::tuple{"mf", &mf, "dim"}, {"bpr", &bpr, "dim"}, {"pop", &pop, "half_life_s"}}) {
-    ParamMap effective;
-    if (!MakeRecommender(name, *params, &effective).ok()) continue;
+    models::ParamMap effective;
+    if (!models::MakeRecommender(name, *params, &effective).ok()) continue;
     os << name << '.' << key << '=' << effective[key] << ';';
   }
   // The session model's name and embedding size shape its rows (kUsers/kItems parts, globals).
   os << "session.model=" << session.model << ';';
   if (session.model != "none") {
-    ParamMap effective;
-    if (MakeSessionModel(session.model, session.params, &effective).ok()) {
+    models::ParamMap effective;
+    if (models::MakeSessionModel(session.model, session.params, &effective).ok()) {
       if (auto it = effective.find("dim"); it != effective.end()) {
         os << "session.dim=" << it->second << ';';
       }

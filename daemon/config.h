@@ -22,7 +22,7 @@ struct SessionConfig {
   // state, no session-aware serving; /v1/next answers 503).
   std::string model = "fpmc";
   // Its hyper-parameters (see models/fpmc.h and the others); `dim` is part of the fingerprint.
-  ParamMap params;
+  models::ParamMap params;
   // An event without a `session` field joins its user's implicit session, which a pause longer
   // than this (seconds of event time) cuts. Also cuts explicit sessions.
   int64_t gap_s = 1800;
@@ -81,7 +81,7 @@ struct BanditConfig {
   // event time reaches them; past this many the oldest is joined anyway.
   uint32_t max_held = 100'000;
   // The policy's hyper-parameters (bandits/thompson.h, lin_ucb.h, epsilon_greedy.h).
-  ParamMap params;
+  models::ParamMap params;
 
   bool enabled() const { return policy != "none"; }
 };
@@ -157,9 +157,9 @@ struct Config {
   std::string admin_token;
 
   // --- Models (not reloadable: they shape the stored state) -----------------------------------
-  ParamMap mf;                                    // see models/mf.h
-  ParamMap bpr;                                   // see models/bpr.h
-  ParamMap pop = {{"half_life_s", 7 * 86400.0}};  // trending: one-week half-life
+  models::ParamMap mf;                                    // see models/mf.h
+  models::ParamMap bpr;                                   // see models/bpr.h
+  models::ParamMap pop = {{"half_life_s", 7 * 86400.0}};  // trending: one-week half-life
   ImplicitWeights weights;
   SessionConfig session;
   BanditConfig bandit;

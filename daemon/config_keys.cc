@@ -417,7 +417,7 @@ std::string ConfigKey::TypeText() const {
         if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) return "integer";
         if constexpr (std::is_integral_v<T> && !std::is_signed_v<T>) return "integer >= 0";
         if constexpr (std::is_floating_point_v<T>) return "number";
-        if constexpr (std::is_same_v<T, ParamMap>) return "object: name -> number";
+        if constexpr (std::is_same_v<T, models::ParamMap>) return "object: name -> number";
         if constexpr (std::is_same_v<T, StringMap>) return "object: name -> string";
       },
       field(scratch));

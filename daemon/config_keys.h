@@ -22,7 +22,7 @@ using StringMap = std::map<std::string, std::string>;
 // The Config field a key sets. Every integer field of Config is one of these types (size_t is
 // uint64_t here).
 using FieldRef = std::variant<std::string*, bool*, int*, int64_t*, uint32_t*, uint64_t*, float*,
-                              double*, ParamMap*, StringMap*>;
+                              double*, models::ParamMap*, StringMap*>;
 
 enum class KeyKind : uint8_t {
   kValue,       // a typed field of Config

@@ -39,14 +39,14 @@ bandits::JoinerOptions JoinerOptionsOf(const BanditConfig& c) {
 }  // namespace
 
 Result<std::unique_ptr<Exploration>> Exploration::Create(const BanditConfig& config,
-                                                         const EmbeddingTable* users) {
+                                                         const models::EmbeddingTable* users) {
   auto policy = bandits::MakePolicy(config.policy, config.params, config.feature_dim, users->dim());
   if (!policy.ok()) return policy.status();
   return std::unique_ptr<Exploration>(new Exploration(config, std::move(*policy), users));
 }
 
 Exploration::Exploration(const BanditConfig& config, std::unique_ptr<bandits::Policy> policy,
-                         const EmbeddingTable* users)
+                         const models::EmbeddingTable* users)
     : config_(config),
       users_(users),
       pool_(PoolOptionsOf(config), std::move(policy)),

@@ -47,7 +47,7 @@ class Exploration {
   // `users` is the ranking model's user table (BPR), the context of every reward; borrowed.
   // InvalidArgument for an unknown policy or bad parameters.
   static Result<std::unique_ptr<Exploration>> Create(const BanditConfig& config,
-                                                     const EmbeddingTable* users);
+                                                     const models::EmbeddingTable* users);
 
   // --- writer side (REQUIRES: exclusive access) -----------------------------------------------
   // Moves event time to ts_micros (never backwards); closes the windows it passes (reward 0).
@@ -84,12 +84,12 @@ class Exploration {
 
  private:
   Exploration(const BanditConfig& config, std::unique_ptr<bandits::Policy> policy,
-              const EmbeddingTable* users);
+              const models::EmbeddingTable* users);
   // Feeds the rewards the joiner emitted to the pool.
   void ApplyRewards();
 
   const BanditConfig config_;
-  const EmbeddingTable* const users_;
+  const models::EmbeddingTable* const users_;
   bandits::ExplorationPool pool_;
   bandits::RewardJoiner joiner_;
   const std::string source_;

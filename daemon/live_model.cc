@@ -3,9 +3,9 @@
 namespace streamrec::daemon {
 
 Result<std::unique_ptr<LiveModel>> LiveModel::Create(const Config& config) {
-  MFOptions mf;
-  BPROptions bpr;
-  PopularityOptions pop;
+  models::MFOptions mf;
+  models::BPROptions bpr;
+  models::PopularityOptions pop;
   STREAMREC_RETURN_IF_ERROR(mf.Apply(config.mf));
   STREAMREC_RETURN_IF_ERROR(bpr.Apply(config.bpr));
   STREAMREC_RETURN_IF_ERROR(pop.Apply(config.pop));
@@ -16,9 +16,9 @@ Result<std::unique_ptr<LiveModel>> LiveModel::Create(const Config& config) {
   WriteLock l(m->lock);
   WriteLock lb(m->bpr_lock);
   WriteLock ls(m->session_lock);
-  m->mf = std::make_unique<BiasedMF>(mf);
-  m->pop = std::make_unique<Popularity>(pop);
-  m->bpr = std::make_unique<BPR>(bpr);
+  m->mf = std::make_unique<models::BiasedMF>(mf);
+  m->pop = std::make_unique<models::Popularity>(pop);
+  m->bpr = std::make_unique<models::BPR>(bpr);
   m->sessions = std::move(*sessions);
   if (config.bandit.enabled()) {
     auto explore = Exploration::Create(config.bandit, &m->bpr->users());
@@ -29,9 +29,9 @@ Result<std::unique_ptr<LiveModel>> LiveModel::Create(const Config& config) {
     m->bandit_policy = "none";
   }
   m->exploring = m->explore != nullptr;
-  SessionModel* const sm = m->sessions->model();
+  models::SessionModel* const sm = m->sessions->model();
   m->session_model_name = sm != nullptr ? std::string(sm->name()) : "none";
-  m->embedding_model = dynamic_cast<EmbeddingSessionModel*>(sm);
+  m->embedding_model = dynamic_cast<models::EmbeddingSessionModel*>(sm);
   const uint32_t head_dim = m->embedding_model != nullptr ? m->embedding_model->head().dim() : 0;
   if (config.scoring_snapshot) {
     m->snapshot = std::make_unique<ScoringSnapshot>(m->bpr->items().dim(), head_dim);

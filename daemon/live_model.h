@@ -46,15 +46,16 @@ struct LiveModel {
   // --- the consumer's (lock) -------------------------------------------------------------------
   IdMap users ABSL_GUARDED_BY(lock);
   IdMap items ABSL_GUARDED_BY(lock);
-  std::unique_ptr<BiasedMF> mf ABSL_PT_GUARDED_BY(lock);
-  std::unique_ptr<Popularity> pop ABSL_PT_GUARDED_BY(lock);
-  DirtySet dirty_ids ABSL_GUARDED_BY(lock);         // erased user ids the next checkpoint rewrites
-  int64_t event_time_us ABSL_GUARDED_BY(lock) = 0;  // the largest event time applied
+  std::unique_ptr<models::BiasedMF> mf ABSL_PT_GUARDED_BY(lock);
+  std::unique_ptr<models::Popularity> pop ABSL_PT_GUARDED_BY(lock);
+  models::DirtySet dirty_ids ABSL_GUARDED_BY(lock);  // erased user ids the next checkpoint rewrites
+  int64_t event_time_us ABSL_GUARDED_BY(lock) = 0;   // the largest event time applied
 
   // --- the BPR lane's (bpr_lock) ---------------------------------------------------------------
-  UserHistory history ABSL_GUARDED_BY(bpr_lock);
-  DirtySet dirty_history ABSL_GUARDED_BY(bpr_lock);  // users whose history the checkpoint rewrites
-  std::unique_ptr<BPR> bpr ABSL_PT_GUARDED_BY(bpr_lock);
+  models::UserHistory history ABSL_GUARDED_BY(bpr_lock);
+  models::DirtySet dirty_history
+      ABSL_GUARDED_BY(bpr_lock);  // users whose history the checkpoint rewrites
+  std::unique_ptr<models::BPR> bpr ABSL_PT_GUARDED_BY(bpr_lock);
   // Null: exploration off (bandit.policy "none"). Reads BPR's user vectors.
   std::unique_ptr<Exploration> explore ABSL_PT_GUARDED_BY(bpr_lock);
 
@@ -62,7 +63,7 @@ struct LiveModel {
   std::unique_ptr<SessionState> sessions ABSL_PT_GUARDED_BY(session_lock);
   // The session model when it is linear (an embedding model: the snapshot can score it), else
   // null.
-  EmbeddingSessionModel* embedding_model ABSL_PT_GUARDED_BY(session_lock) = nullptr;
+  models::EmbeddingSessionModel* embedding_model ABSL_PT_GUARDED_BY(session_lock) = nullptr;
 
   // --- unguarded -------------------------------------------------------------------------------
   // The int8 copy of the item tables that requests score outside the locks (its own

@@ -22,13 +22,13 @@ std::string IdKey(char kind, uint32_t index) {
 
 std::vector<ModelCheckpoint::PersistedModel> ModelCheckpoint::Persisted() const {
   std::vector<PersistedModel> out(layout::kRowParts);
-  auto set = [&](layout::RowPart part, PersistentModel* model, std::string key) {
+  auto set = [&](layout::RowPart part, models::PersistentModel* model, std::string key) {
     out[static_cast<size_t>(part)] = {model, std::move(key)};
   };
   set(layout::RowPart::kMF, m_.mf.get(), std::string(m_.mf->name()));
   set(layout::RowPart::kBPR, m_.bpr.get(), std::string(m_.bpr->name()));
   set(layout::RowPart::kPopularity, m_.pop.get(), std::string(m_.pop->name()));
-  SessionModel* const sm = m_.sessions->model();
+  models::SessionModel* const sm = m_.sessions->model();
   set(layout::RowPart::kSessionModel, sm,
       sm != nullptr ? layout::SessionModelKey(sm->name()) : std::string());
   return out;
@@ -112,7 +112,7 @@ void ModelCheckpoint::AppendRows(const std::vector<PersistedModel>& persisted,
       for (size_t part = 0; part < parts; ++part) {
         if (next[part] >= dirty[part].size() || dirty[part][next[part]] != row) continue;
         ++next[part];
-        PersistentModel* const m = persisted[part].model;
+        models::PersistentModel* const m = persisted[part].model;
         key.clear();
         state::AppendRowPartKey(row, static_cast<uint8_t>(part), &key);
         value.clear();
@@ -180,7 +180,8 @@ Status ModelCheckpoint::RestoreRows(const state::StateReader& store,
             error = Status::Corruption("rows: malformed key");
             return false;
           }
-          PersistentModel* const m = part < persisted.size() ? persisted[part].model : nullptr;
+          models::PersistentModel* const m =
+              part < persisted.size() ? persisted[part].model : nullptr;
           if (m == nullptr) {
             error = Status::Corruption("rows: a record of no configured model");
             return false;
@@ -214,7 +215,7 @@ Status ModelCheckpoint::Restore(const state::StateReader& store) {
   }
   STREAMREC_RETURN_IF_ERROR(RestoreRows(store, persisted));
   Status error;
-  UserHistory* const history = &m_.history;  // (the analysis does not follow into lambdas)
+  models::UserHistory* const history = &m_.history;  // (the analysis does not follow into lambdas)
   STREAMREC_RETURN_IF_ERROR(
       store.ForEach(Family::kHistories, "", [&](std::string_view key, std::string_view value) {
         uint32_t u;

@@ -36,7 +36,7 @@ class ModelCheckpoint {
   // Every model a checkpoint stores, at its layout::RowPart position (null when that model is
   // off), each with the kModel key of its globals.
   struct PersistedModel {
-    PersistentModel* model;
+    models::PersistentModel* model;
     std::string globals_key;
   };
   std::vector<PersistedModel> Persisted() const

@@ -64,7 +64,7 @@ void Ranker::Recommend(std::string_view user, std::string_view session, uint32_t
     ls.Unlock();  // the catalog-wide passes read the snapshot
     lb.Unlock();
     l.Unlock();
-    BlendCoefficients blend;
+    models::BlendCoefficients blend;
     RankSnapshot(in, CandidatesFor(k), &blend, &ranked);
     l.Lock();
     lb.Lock();
@@ -87,7 +87,7 @@ void Ranker::Recommend(std::string_view user, std::string_view session, uint32_t
   for (const Candidate& c : ranked) exclude.push_back(c.index);
   slots.clear();
   std::span<const float> embedding;
-  const EmbeddingTable& users = m_.bpr->users();
+  const models::EmbeddingTable& users = m_.bpr->users();
   if (in.user != kNoIndex && in.user < users.rows()) embedding = {users.Row(in.user), users.dim()};
   m_.explore->Select(embedding, explore, exclude, seed, &slots);
   out->resize(std::min<size_t>(out->size(), k - slots.size()));
@@ -143,13 +143,13 @@ bool Ranker::Gather(std::string_view user, std::string_view session, bool exclud
   // Percentiles need every exact score.
   if (has_session && in->has_bpr && m_.config.session.blend == "rank") return false;
   if (in->has_bpr) {
-    const EmbeddingTable& p = m_.bpr->users();
+    const models::EmbeddingTable& p = m_.bpr->users();
     in->user_row.assign(p.Row(u), p.Row(u) + p.stride());
   }
   if (has_session) {
-    const SessionHead& head = m_.embedding_model->head();
+    const models::SessionHead& head = m_.embedding_model->head();
     in->query.resize(head.stride());
-    m_.embedding_model->Query(u == kNoIndex ? kNoUser : u, in->recent, in->query.data());
+    m_.embedding_model->Query(u == kNoIndex ? models::kNoUser : u, in->recent, in->query.data());
     for (ItemIndex j : in->recent) {
       const bool listed = std::any_of(in->repeats.begin(), in->repeats.end(),
                                       [j](const auto& r) { return r.first == j; });
@@ -160,9 +160,9 @@ bool Ranker::Gather(std::string_view user, std::string_view session, bool exclud
 }
 
 void Ranker::Select(const RankInputs& in, std::vector<float>* session_scores,
-                    std::vector<float>* bpr_scores, size_t want, BlendCoefficients* blend,
-                    std::vector<Candidate>* out, const ScoreSums* session_sums,
-                    const ScoreSums* bpr_sums) const {
+                    std::vector<float>* bpr_scores, size_t want, models::BlendCoefficients* blend,
+                    std::vector<Candidate>* out, const models::ScoreSums* session_sums,
+                    const models::ScoreSums* bpr_sums) const {
   thread_local std::vector<ScoredItem> top;
   auto exclude = [&](std::vector<float>& v) {
     for (ItemIndex i : in.excluded) {
@@ -182,13 +182,14 @@ void Ranker::Select(const RankInputs& in, std::vector<float>* session_scores,
   const std::vector<float>& long_term = *bpr_scores;
   const bool rank = m_.config.session.blend == "rank";
   if (rank) {
-    RankPercentiles(scores);
-    RankPercentiles(*bpr_scores);
+    models::RankPercentiles(scores);
+    models::RankPercentiles(*bpr_scores);
   }
   const bool given = !rank && session_sums != nullptr && bpr_sums != nullptr;
-  *blend = ZBlend(given ? *session_sums : SumsOf(scores), given ? *bpr_sums : SumsOf(long_term),
-                  static_cast<float>(m_.config.session.weight));
-  BlendInto(*blend, scores, long_term);
+  *blend = models::ZBlend(given ? *session_sums : models::SumsOf(scores),
+                          given ? *bpr_sums : models::SumsOf(long_term),
+                          static_cast<float>(m_.config.session.weight));
+  models::BlendInto(*blend, scores, long_term);
   exclude(scores);
   TopK(scores, want, &top);
   for (const ScoredItem& t : top) {
@@ -210,7 +211,8 @@ void Ranker::RankLocked(const RankInputs& in, uint32_t k, std::vector<Candidate>
   std::vector<float>* session_scores = nullptr;
   std::vector<float>* bpr_scores = nullptr;
   if (!in.recent.empty()) {
-    m_.sessions->model()->ScoreNext(in.user == kNoIndex ? kNoUser : in.user, in.recent, scores);
+    m_.sessions->model()->ScoreNext(in.user == kNoIndex ? models::kNoUser : in.user, in.recent,
+                                    scores);
     session_scores = &scores;
   }
   if (in.has_bpr) {
@@ -218,18 +220,18 @@ void Ranker::RankLocked(const RankInputs& in, uint32_t k, std::vector<Candidate>
     m_.bpr->ScoreItems(in.user, m_.history, long_term);
     bpr_scores = &long_term;
   }
-  BlendCoefficients blend;
+  models::BlendCoefficients blend;
   Select(in, session_scores, bpr_scores, k, &blend, out);
 }
 
-void Ranker::RankSnapshot(const RankInputs& in, size_t want, BlendCoefficients* blend,
+void Ranker::RankSnapshot(const RankInputs& in, size_t want, models::BlendCoefficients* blend,
                           std::vector<Candidate>* out) const {
   const auto side = m_.snapshot->Read();
   std::vector<float>* session_scores = nullptr;
   std::vector<float>* bpr_scores = nullptr;
   // The blend's sums come with the passes (no second pass over the scores); the repeat
   // bonuses move a few session scores after theirs.
-  ScoreSums session_sums, bpr_sums;
+  models::ScoreSums session_sums, bpr_sums;
   bool sums_exact = true;
   if (!in.recent.empty()) {
     std::vector<float>& scores = Scratch(in.items);
@@ -255,7 +257,7 @@ void Ranker::RankSnapshot(const RankInputs& in, size_t want, BlendCoefficients* 
          &bpr_sums);
 }
 
-void Ranker::Rescore(const RankInputs& in, const BlendCoefficients& blend, uint32_t k,
+void Ranker::Rescore(const RankInputs& in, const models::BlendCoefficients& blend, uint32_t k,
                      std::vector<Candidate>* candidates) const {
   const bool has_session = !in.recent.empty();
   const uint32_t bpr_rows = m_.bpr->items().rows();
@@ -285,13 +287,13 @@ void Ranker::Rescore(const RankInputs& in, const BlendCoefficients& blend, uint3
 Status Ranker::Next(const std::string& item, uint32_t k, std::vector<ScoredId>* out) const {
   ReadLock l(m_.lock);
   ReadLock ls(m_.session_lock);
-  const SessionModel* sm = m_.sessions->model();
+  const models::SessionModel* sm = m_.sessions->model();
   if (sm == nullptr) return Status::Unavailable("no session model configured (session.model)");
   const ItemIndex i = m_.items.Find(item);
   if (i == kNoIndex) return Status::NotFound("unknown item '" + item + "'");
   std::vector<float>& scores = Scratch(m_.items.size());
   const ItemIndex recent[] = {i};
-  sm->ScoreNext(kNoUser, recent, scores);
+  sm->ScoreNext(models::kNoUser, recent, scores);
   scores[i] = kExcludedScore;
   Collect(scores, k, "session", out);
   return Status::Ok();
@@ -301,16 +303,16 @@ Status Ranker::Similar(const std::string& item, uint32_t k, std::vector<ScoredId
   ReadLock l(m_.lock);
   ReadLock lb(m_.bpr_lock);
   const ItemIndex i = m_.items.Find(item);
-  const EmbeddingTable& q = m_.bpr->items();
+  const models::EmbeddingTable& q = m_.bpr->items();
   if (i == kNoIndex || i >= q.rows()) return Status::NotFound("unknown item '" + item + "'");
   std::vector<float>& scores = Scratch(m_.items.size());
   std::fill(scores.begin(), scores.end(), kExcludedScore);
   const float* qi = q.Row(i);
-  const float norm_i = std::sqrt(Dot(qi, qi, q.stride()));
+  const float norm_i = std::sqrt(models::Dot(qi, qi, q.stride()));
   for (uint32_t j = 0; j < q.rows(); ++j) {
     const float* qj = q.Row(j);
-    const float denom = norm_i * std::sqrt(Dot(qj, qj, q.stride()));
-    scores[j] = denom > 0.0f ? Dot(qi, qj, q.stride()) / denom : 0.0f;
+    const float denom = norm_i * std::sqrt(models::Dot(qj, qj, q.stride()));
+    scores[j] = denom > 0.0f ? models::Dot(qi, qj, q.stride()) / denom : 0.0f;
   }
   scores[i] = kExcludedScore;
   Collect(scores, k, "bpr", out);

@@ -86,17 +86,17 @@ class Ranker {
   // z-scores take the sums from `session_sums` and `bpr_sums` when both are set (gathered by
   // the pass that wrote the scores), else from a pass of their own.
   void Select(const RankInputs& in, std::vector<float>* session_scores,
-              std::vector<float>* bpr_scores, size_t want, BlendCoefficients* blend,
-              std::vector<Candidate>* out, const ScoreSums* session_sums = nullptr,
-              const ScoreSums* bpr_sums = nullptr) const;
+              std::vector<float>* bpr_scores, size_t want, models::BlendCoefficients* blend,
+              std::vector<Candidate>* out, const models::ScoreSums* session_sums = nullptr,
+              const models::ScoreSums* bpr_sums = nullptr) const;
   // Ranks from the live model (the cases Gather refuses).
   void RankLocked(const RankInputs& in, uint32_t k, std::vector<Candidate>* out) const
       ABSL_SHARED_LOCKS_REQUIRED(m_.lock, m_.bpr_lock, m_.session_lock);
   // Scores the snapshot without the locks: the best candidates of the approximate scores.
-  void RankSnapshot(const RankInputs& in, size_t want, BlendCoefficients* blend,
+  void RankSnapshot(const RankInputs& in, size_t want, models::BlendCoefficients* blend,
                     std::vector<Candidate>* out) const;
   // Replaces the candidates' scores by the live model's exact ones and keeps the best k.
-  void Rescore(const RankInputs& in, const BlendCoefficients& blend, uint32_t k,
+  void Rescore(const RankInputs& in, const models::BlendCoefficients& blend, uint32_t k,
                std::vector<Candidate>* candidates) const
       ABSL_SHARED_LOCKS_REQUIRED(m_.bpr_lock, m_.session_lock);
   // Fills *out from the top-k of `scores`.

@@ -7,14 +7,15 @@ namespace streamrec::daemon {
 ScoringSnapshot::ScoringSnapshot(uint32_t bpr_dim, uint32_t head_dim) : has_head_(head_dim > 0) {
   for (int side = 0; side < 2; ++side) {
     sides_.Write([&](ScoringTables& t, int) {
-      t.bpr = ScoreTable(bpr_dim);
-      t.head = ScoreTable(head_dim);
+      t.bpr = models::ScoreTable(bpr_dim);
+      t.head = models::ScoreTable(head_dim);
     });
   }
 }
 
 template <typename RowFn>
-void ScoringSnapshot::Sync(ScoreTable& table, uint32_t rows, const Changes& changes, RowFn set) {
+void ScoringSnapshot::Sync(models::ScoreTable& table, uint32_t rows, const Changes& changes,
+                           RowFn set) {
   const uint32_t old = table.rows();
   if (rows > old) {
     table.Resize(rows);
@@ -27,12 +28,12 @@ void ScoringSnapshot::Sync(ScoreTable& table, uint32_t rows, const Changes& chan
   }
 }
 
-void ScoringSnapshot::Publish(BPR& bpr, EmbeddingSessionModel* head) {
+void ScoringSnapshot::Publish(models::BPR& bpr, models::EmbeddingSessionModel* head) {
   bpr_.now.clear();
   head_.now.clear();
   bpr.TakeScoreDirty(&bpr_.now);
   if (has_head_ && head != nullptr) head->TakeScoreDirty(&head_.now);
-  const SessionHead* h = has_head_ && head != nullptr ? &head->head() : nullptr;
+  const models::SessionHead* h = has_head_ && head != nullptr ? &head->head() : nullptr;
   sides_.Write([&](ScoringTables& t, int) {
     Sync(t.bpr, bpr.items().rows(), bpr_,
          [&](ItemIndex i) { t.bpr.Set(i, bpr.items().Row(i), bpr.item_bias(i)); });

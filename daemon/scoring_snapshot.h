@@ -24,8 +24,9 @@
 namespace streamrec::daemon {
 
 struct ScoringTables {
-  ScoreTable bpr;   // BPR: q_i with the item bias
-  ScoreTable head;  // the session head: f_i with its bias (empty without an embedding model)
+  models::ScoreTable bpr;  // BPR: q_i with the item bias
+  models::ScoreTable
+      head;  // the session head: f_i with its bias (empty without an embedding model)
 };
 
 class ScoringSnapshot {
@@ -39,7 +40,7 @@ class ScoringSnapshot {
   // Writer thread only (it alone mutates the models): copies every item row whose scores
   // changed since the inactive side was last written, and rows the tables grew by, then makes
   // that side active. `head` may be null.
-  void Publish(BPR& bpr, EmbeddingSessionModel* head);
+  void Publish(models::BPR& bpr, models::EmbeddingSessionModel* head);
 
  private:
   // One table's rows taken at the previous publish (written into one side only) and now.
@@ -47,7 +48,7 @@ class ScoringSnapshot {
     std::vector<ItemIndex> last, now;
   };
   template <typename RowFn>
-  static void Sync(ScoreTable& table, uint32_t rows, const Changes& changes, RowFn set);
+  static void Sync(models::ScoreTable& table, uint32_t rows, const Changes& changes, RowFn set);
 
   LeftRight<ScoringTables> sides_;
   Changes bpr_, head_;

@@ -23,13 +23,13 @@ uint32_t HashId(std::string_view id) {
 }  // namespace
 
 Result<std::unique_ptr<SessionState>> SessionState::Create(const SessionConfig& config) {
-  std::unique_ptr<SessionModel> model;
+  std::unique_ptr<models::SessionModel> model;
   if (config.model != "none") {
-    auto m = MakeSessionModel(config.model, config.params);
+    auto m = models::MakeSessionModel(config.model, config.params);
     if (!m.ok()) return m.status();
     model = std::move(*m);
   }
-  SessionTrackerOptions options;
+  models::SessionTrackerOptions options;
   options.max_len = config.max_len > 0 ? config.max_len : model ? model->max_len() : 20;
   options.gap_s = config.gap_s;
   options.ttl_s = config.ttl_s;
@@ -37,8 +37,8 @@ Result<std::unique_ptr<SessionState>> SessionState::Create(const SessionConfig& 
   return std::unique_ptr<SessionState>(new SessionState(config, std::move(model), options));
 }
 
-SessionState::SessionState(const SessionConfig& config, std::unique_ptr<SessionModel> model,
-                           const SessionTrackerOptions& options)
+SessionState::SessionState(const SessionConfig& config, std::unique_ptr<models::SessionModel> model,
+                           const models::SessionTrackerOptions& options)
     : config_(config), model_(std::move(model)), tracker_(options) {}
 
 void SessionState::AdvanceTime(int64_t ts_s) {

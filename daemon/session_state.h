@@ -74,7 +74,7 @@ class SessionState {
   Status Restore(const state::StateReader& store, uint32_t items);
 
   // --- readers (REQUIRES: at least shared access) ---------------------------------------------
-  SessionModel* model() const { return model_.get(); }
+  models::SessionModel* model() const { return model_.get(); }
   // The live items of an explicit session, oldest first; empty when unknown, or cut by the gap
   // or the TTL at the current event time.
   std::span<const ItemIndex> ExplicitRecent(std::string_view session) const;
@@ -84,8 +84,8 @@ class SessionState {
   int64_t now_s() const { return now_s_; }
 
  private:
-  SessionState(const SessionConfig& config, std::unique_ptr<SessionModel> model,
-               const SessionTrackerOptions& options);
+  SessionState(const SessionConfig& config, std::unique_ptr<models::SessionModel> model,
+               const models::SessionTrackerOptions& options);
   // Key of an explicit session, interning the id.
   uint64_t InternExplicit(std::string_view session);
   uint64_t FindExplicit(std::string_view session) const;
@@ -96,8 +96,8 @@ class SessionState {
   void StoreKey(uint64_t key, std::string* out) const;
 
   const SessionConfig config_;
-  std::unique_ptr<SessionModel> model_;  // null: sessions disabled
-  SessionTracker tracker_;
+  std::unique_ptr<models::SessionModel> model_;  // null: sessions disabled
+  models::SessionTracker tracker_;
   int64_t now_s_ = 0;  // the largest event time applied
   // Explicit session ids <-> dense indices; free_ holds indices to reuse. The map is an
   // absl::flat_hash_set of (hash, index) entries of the live ids, the id itself being

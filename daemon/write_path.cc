@@ -15,7 +15,7 @@ namespace {
 constexpr uint64_t kSessionSeedSalt = 0x5e55105;
 
 // What MF's Observe is given for a history: it reads none (the histories are the BPR lane's).
-const UserHistory kNoHistory;
+const models::UserHistory kNoHistory;
 
 // Records how long a run held its lane's lock: declared after the lock, so it observes before
 // the lock is released. Reads no clock when `hold` is null.

@@ -7,7 +7,7 @@
 
 #include "common/topk.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 ScoreStats StatsOf(const ScoreSums& s) {
   ScoreStats st;
@@ -69,4 +69,4 @@ void BlendInto(const BlendCoefficients& coefficients, std::span<float> session,
   }
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -16,7 +16,7 @@
 #include "common/topk.h"
 #include "models/kernels.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 // Mean, inverse standard deviation and minimum of the scores a ScoreSums summed.
 struct ScoreStats {
@@ -57,4 +57,4 @@ BlendCoefficients ZBlend(const ScoreSums& session, const ScoreSums& bpr, float w
 void BlendInto(const BlendCoefficients& coefficients, std::span<float> session,
                std::span<const float> bpr);
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -6,7 +6,7 @@
 #include "common/rng.h"
 #include "common/topk.h"
 
-namespace streamrec {
+namespace streamrec::models {
 namespace {
 constexpr uint32_t kMagic = Magic("SRBP");
 constexpr uint32_t kVersion = 1;
@@ -232,4 +232,4 @@ Status BPR::Load(ByteReader* r) {
   return Status::Ok();
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

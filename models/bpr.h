@@ -11,7 +11,7 @@
 #include "models/recommender.h"
 #include "models/sampler.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 enum class NegativeSampling : uint8_t { kUniform = 0, kPopularity = 1 };
 
@@ -93,4 +93,4 @@ class BPR final : public Recommender {
   DirtySet dirty_items_{DirtySet::kTwoReaders};
 };
 
-}  // namespace streamrec
+}  // namespace streamrec::models

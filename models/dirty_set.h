@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace streamrec {
+namespace streamrec::models {
 
 class DirtySet {
  public:
@@ -63,4 +63,4 @@ class DirtySet {
   std::vector<uint32_t> lists_[2];
 };
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string>
 
-namespace streamrec {
+namespace streamrec::models {
 
 EmbeddingSessionModel::EmbeddingSessionModel(uint32_t dim, float init_std, bool user_term,
                                              uint32_t max_len, const SessionHeadOptions& head,
@@ -89,4 +89,4 @@ void EmbeddingSessionModel::TakeDirty(std::vector<UserIndex>* users,
   dirty_items_.Take(items);
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

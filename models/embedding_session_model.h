@@ -15,7 +15,7 @@
 #include "models/session_head.h"
 #include "models/session_model.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 class EmbeddingSessionModel : public SessionModel {
  public:
@@ -66,4 +66,4 @@ class EmbeddingSessionModel : public SessionModel {
   DirtySet dirty_items_{DirtySet::kTwoReaders};
 };
 
-}  // namespace streamrec
+}  // namespace streamrec::models

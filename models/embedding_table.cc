@@ -4,7 +4,7 @@
 
 #include "common/rng.h"
 
-namespace streamrec {
+namespace streamrec::models {
 namespace {
 constexpr uint32_t kMagic = Magic("SREM");
 constexpr uint32_t kVersion = 1;
@@ -61,4 +61,4 @@ Status EmbeddingTable::Load(ByteReader* r) {
   return Status::Ok();
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -21,7 +21,7 @@
 #include "common/status.h"
 #include "models/kernels.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 class EmbeddingTable {
  public:
@@ -57,4 +57,4 @@ class EmbeddingTable {
   std::vector<float, HugeAllocator<float>> data_;  // huge pages when large
 };
 
-}  // namespace streamrec
+}  // namespace streamrec::models

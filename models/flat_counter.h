@@ -9,7 +9,7 @@
 
 #include "common/types.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 class FlatCounter {
  public:
@@ -31,4 +31,4 @@ class FlatCounter {
   absl::flat_hash_map<ItemIndex, float> counts_;
 };
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -6,7 +6,7 @@
 #include "common/rng.h"
 #include "common/topk.h"
 
-namespace streamrec {
+namespace streamrec::models {
 namespace {
 constexpr uint32_t kMagic = Magic("SRFP");
 constexpr uint32_t kVersion = 1;
@@ -138,4 +138,4 @@ Status FPMC::Load(ByteReader* r) {
   return Status::Ok();
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -14,7 +14,7 @@
 
 #include "models/embedding_session_model.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 struct FPMCOptions {
   uint32_t dim = 64;
@@ -65,4 +65,4 @@ class FPMC final : public EmbeddingSessionModel {
   std::vector<ItemIndex> negs_;
 };
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace streamrec {
+namespace streamrec::models {
 namespace {
 constexpr uint32_t kMagic = Magic("SRKN");
 constexpr uint32_t kVersion = 1;
@@ -124,4 +124,4 @@ Status ItemKNN::Load(ByteReader* r) {
   return Status::Ok();
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -11,7 +11,7 @@
 #include "models/flat_counter.h"
 #include "models/recommender.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 struct ItemKNNOptions {
   // Most recent items of a user's history that co-occur with a new item and that score.
@@ -50,4 +50,4 @@ class ItemKNN final : public Recommender {
   std::vector<FlatCounter> co_;    // symmetric co-occurrence counts
 };
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -8,7 +8,7 @@
 #include <immintrin.h>
 #endif
 
-namespace streamrec {
+namespace streamrec::models {
 namespace {
 
 // Rows ahead of the current one whose lines are prefetched: the hardware prefetcher stops at
@@ -314,4 +314,4 @@ void ScoreBlocksI8(const uint8_t* __restrict blocks, uint32_t groups, uint32_t n
   ScoreBlocksI8Generic(blocks, groups, done, n_rows, q, q_scale, scale, bias, out, sums);
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <limits>
 
-namespace streamrec {
+namespace streamrec::models {
 
 // Floats per 64-byte cache line; table rows are padded to a multiple of this.
 inline constexpr uint32_t kLanes = 16;
@@ -58,4 +58,4 @@ void ScoreBlocksI8(const uint8_t* __restrict blocks, uint32_t groups, uint32_t n
                    const int8_t* __restrict q, float q_scale, const float* __restrict scale,
                    const float* __restrict bias, float* __restrict out, ScoreSums* sums = nullptr);
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace streamrec {
+namespace streamrec::models {
 namespace {
 size_t Hits(std::span<const ItemIndex> ranked, const ItemSet& relevant, size_t k) {
   size_t hits = 0;
@@ -56,4 +56,4 @@ double ReciprocalRankAtK(std::span<const ItemIndex> ranked, ItemIndex target, si
   return 0.0;
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -10,7 +10,7 @@
 
 #include "common/types.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 using ItemSet = std::unordered_set<ItemIndex>;
 
@@ -66,4 +66,4 @@ class ErrorStats {
   uint64_t n_ = 0;
 };
 
-}  // namespace streamrec
+}  // namespace streamrec::models

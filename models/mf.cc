@@ -6,7 +6,7 @@
 #include "common/rng.h"
 #include "common/topk.h"
 
-namespace streamrec {
+namespace streamrec::models {
 namespace {
 constexpr uint32_t kMagic = Magic("SRMF");
 constexpr uint32_t kVersion = 1;
@@ -193,4 +193,4 @@ Status BiasedMF::Load(ByteReader* r) {
   return Status::Ok();
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

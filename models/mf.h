@@ -10,7 +10,7 @@
 #include "models/embedding_table.h"
 #include "models/recommender.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 struct MFOptions {
   // Embedding size. Larger fits more structure, costs memory and time linearly.
@@ -79,4 +79,4 @@ class BiasedMF final : public Recommender {
   DirtySet dirty_items_;
 };
 
-}  // namespace streamrec
+}  // namespace streamrec::models

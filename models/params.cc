@@ -3,7 +3,7 @@
 #include <cmath>
 #include <sstream>
 
-namespace streamrec {
+namespace streamrec::models {
 
 const double* ParamReader::Take(const std::string& name) {
   auto it = params_.find(name);
@@ -60,4 +60,4 @@ Status ParamReader::Finish(const std::string& model) const {
   return Status::InvalidArgument("model " + model + ": " + msg);
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -10,7 +10,7 @@
 
 #include "common/status.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 using ParamMap = std::map<std::string, double>;
 
@@ -39,4 +39,4 @@ class ParamReader {
   std::string errors_;
 };
 
-}  // namespace streamrec
+}  // namespace streamrec::models

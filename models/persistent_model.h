@@ -19,7 +19,7 @@
 #include "common/status.h"
 #include "common/types.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 class PersistentModel {
  public:
@@ -47,4 +47,4 @@ class PersistentModel {
   virtual void TakeDirty(std::vector<UserIndex>*, std::vector<ItemIndex>*) {}
 };
 
-}  // namespace streamrec
+}  // namespace streamrec::models

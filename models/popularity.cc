@@ -5,7 +5,7 @@
 
 #include "common/topk.h"
 
-namespace streamrec {
+namespace streamrec::models {
 namespace {
 constexpr uint32_t kMagic = Magic("SRPO");
 constexpr uint32_t kVersion = 1;
@@ -92,4 +92,4 @@ Status Popularity::Load(ByteReader* r) {
   return Status::Ok();
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

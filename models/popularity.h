@@ -10,7 +10,7 @@
 
 #include "models/recommender.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 struct PopularityOptions {
   // Half-life of an interaction's contribution, seconds; 0 = no decay (all-time counts).
@@ -43,4 +43,4 @@ class Popularity final : public Recommender {
   bool has_ref_ = false;
 };
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -7,7 +7,7 @@
 #include "models/mf.h"
 #include "models/popularity.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 float Recommender::PredictRating(UserIndex, ItemIndex) const { return std::nanf(""); }
 
@@ -32,4 +32,4 @@ Result<std::unique_ptr<Recommender>> MakeRecommender(std::string_view name, cons
                                  "' (known: mf, bpr, pop, itemknn)");
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

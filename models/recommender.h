@@ -20,7 +20,7 @@
 #include "models/persistent_model.h"
 #include "models/user_history.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 // name(), ForgetUser and the persistence are PersistentModel's; name() is the `source` the
 // HTTP API reports ("bpr", "mf", "popular", ...).
@@ -47,4 +47,4 @@ class Recommender : public PersistentModel {
 Result<std::unique_ptr<Recommender>> MakeRecommender(std::string_view name, const ParamMap& params,
                                                      ParamMap* effective = nullptr);
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <bit>
 
-namespace streamrec {
+namespace streamrec::models {
 
 void WeightedSampler::Rebuild(size_t capacity) {
   tree_.assign(capacity + 1, 0.0);
@@ -40,4 +40,4 @@ uint32_t WeightedSampler::Sample(Rng& rng) const {
   return static_cast<uint32_t>(std::min(pos, weights_.size() - 1));
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

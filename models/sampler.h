@@ -7,7 +7,7 @@
 
 #include "common/rng.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 class WeightedSampler {
  public:
@@ -26,4 +26,4 @@ class WeightedSampler {
   double total_ = 0.0;
 };
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -6,7 +6,7 @@
 #include "common/rng.h"
 #include "common/topk.h"
 
-namespace streamrec {
+namespace streamrec::models {
 namespace {
 constexpr uint32_t kMagic = Magic("SRSA");
 constexpr uint32_t kVersion = 1;
@@ -269,4 +269,4 @@ Status SASRecLite::Load(ByteReader* r) {
   return Status::Ok();
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

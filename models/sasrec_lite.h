@@ -17,7 +17,7 @@
 
 #include "models/embedding_session_model.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 struct SASRecLiteOptions {
   uint32_t dim = 64;
@@ -86,4 +86,4 @@ class SASRecLite final : public EmbeddingSessionModel {
   std::vector<ItemIndex> negs_;
 };
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -5,7 +5,7 @@
 #include "common/topk.h"
 #include "models/kernels.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 ScoreTable::ScoreTable(uint32_t dim) : dim_(dim), groups_((dim + 3) / 4) {}
 
@@ -39,4 +39,4 @@ void ScoreTable::ScoreAll(const float* q, std::span<float> out, ScoreSums* sums)
   std::fill(out.begin() + known, out.end(), kExcludedScore);
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -22,7 +22,7 @@
 #include "models/embedding_table.h"
 #include "models/kernels.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 class ScoreTable {
  public:
@@ -50,4 +50,4 @@ class ScoreTable {
   std::vector<float> bias_;
 };
 
-}  // namespace streamrec
+}  // namespace streamrec::models

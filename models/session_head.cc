@@ -5,7 +5,7 @@
 
 #include "common/topk.h"
 
-namespace streamrec {
+namespace streamrec::models {
 namespace {
 // Draws before giving up on a negative (only when almost no item is known yet).
 constexpr int kMaxNegativeDraws = 16;
@@ -260,4 +260,4 @@ Status SessionHead::Load(ByteReader* r) {
   return Status::Ok();
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -25,7 +25,7 @@
 #include "models/params.h"
 #include "models/sampler.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 struct SessionHeadOptions {
   float lr = 0.05f;
@@ -111,4 +111,4 @@ class SessionHead {
   std::vector<float> logits_;  // softmax scratch
 };
 
-}  // namespace streamrec
+}  // namespace streamrec::models

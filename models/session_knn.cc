@@ -6,7 +6,7 @@
 
 #include "common/topk.h"
 
-namespace streamrec {
+namespace streamrec::models {
 namespace {
 constexpr uint32_t kMagic = Magic("SRSK");
 constexpr uint32_t kVersion = 1;
@@ -257,4 +257,4 @@ Status SessionKNN::Load(ByteReader* r) {
   return Status::Ok();
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

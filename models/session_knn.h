@@ -22,7 +22,7 @@
 
 #include "models/session_model.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 struct SessionKNNOptions {
   // Sessions kept (the ring); memory is about max_sessions * max_len * 8 bytes.
@@ -91,4 +91,4 @@ class SessionKNN final : public SessionModel {
   uint32_t max_count_ = 0;
 };
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -4,7 +4,7 @@
 #include "models/sasrec_lite.h"
 #include "models/session_knn.h"
 
-namespace streamrec {
+namespace streamrec::models {
 namespace {
 template <typename Model, typename Options>
 Result<std::unique_ptr<SessionModel>> Make(const ParamMap& params, ParamMap* effective) {
@@ -29,4 +29,4 @@ Result<std::unique_ptr<SessionModel>> MakeSessionModel(std::string_view name,
                                  "' (known: fpmc, sasrec-lite, sknn)");
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -23,7 +23,7 @@
 #include "models/params.h"
 #include "models/persistent_model.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 // `user` of an anonymous session: the models then score from the session's items alone.
 inline constexpr UserIndex kNoUser = kNoIndex;
@@ -59,4 +59,4 @@ Result<std::unique_ptr<SessionModel>> MakeSessionModel(std::string_view name,
 // True for the names MakeSessionModel knows.
 bool IsSessionModel(std::string_view name);
 
-}  // namespace streamrec
+}  // namespace streamrec::models

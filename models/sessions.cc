@@ -5,7 +5,7 @@
 
 #include "common/rng.h"
 
-namespace streamrec {
+namespace streamrec::models {
 SessionTracker::SessionTracker(const SessionTrackerOptions& options) : options_(options) {
   options_.max_len = std::max<uint32_t>(options_.max_len, 1);
   options_.max_sessions = std::max<uint32_t>(options_.max_sessions, 1);
@@ -213,4 +213,4 @@ void SessionTracker::TakeDirty(std::vector<uint64_t>* changed, std::vector<uint6
                 erased->end());
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

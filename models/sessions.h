@@ -29,7 +29,7 @@
 #include "common/types.h"
 #include "models/params.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 struct SessionTrackerOptions {
   // Items kept per session (the models read at most their own max_len of them).
@@ -162,4 +162,4 @@ class SessionTracker {
   std::vector<uint64_t> erased_;  // keys erased since the last TakeDirty
 };
 
-}  // namespace streamrec
+}  // namespace streamrec::models

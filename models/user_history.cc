@@ -1,6 +1,6 @@
 #include "models/user_history.h"
 
-namespace streamrec {
+namespace streamrec::models {
 namespace {
 constexpr uint32_t kMagic = Magic("SRUH");
 constexpr uint32_t kVersion = 1;
@@ -79,4 +79,4 @@ Status UserHistory::Load(ByteReader* r) {
   return Status::Ok();
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

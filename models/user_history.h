@@ -16,7 +16,7 @@
 #include "common/status.h"
 #include "common/types.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 class UserHistory {
  public:
@@ -73,4 +73,4 @@ class UserHistory {
   uint64_t total_ = 0;
 };
 
-}  // namespace streamrec
+}  // namespace streamrec::models

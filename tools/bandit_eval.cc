@@ -72,7 +72,7 @@ std::set<std::string> AllBanditNames() {
   return all;
 }
 
-double Get(const ParamMap& p, const std::string& name, double def) {
+double Get(const models::ParamMap& p, const std::string& name, double def) {
   auto it = p.find(name);
   return it == p.end() ? def : it->second;
 }
@@ -120,8 +120,8 @@ int YearOf(int64_t ts_seconds) {
   return tm.tm_year + 1900;
 }
 
-nlohmann::json Report(const EvalOptions& o, const std::string& data_path, const ParamMap& params,
-                      nlohmann::json metrics) {
+nlohmann::json Report(const EvalOptions& o, const std::string& data_path,
+                      const models::ParamMap& params, nlohmann::json metrics) {
   nlohmann::json p = nlohmann::json::object();
   for (const auto& [name, value] : params) p[name] = value;
   p["explore"] = o.explore;
@@ -144,7 +144,7 @@ Result<nlohmann::json> RunBanditSim(const EvalOptions& o, const std::string& dat
   const auto t0 = std::chrono::steady_clock::now();
   // Split --param between the BPR and the bandit side.
   const std::set<std::string> bandit_names = AllBanditNames();
-  ParamMap bpr_params = {{"dim", 64}, {"negatives", 10}};
+  models::ParamMap bpr_params = {{"dim", 64}, {"negatives", 10}};
   BanditParams pool_params, policy_params;
   for (const auto& [name, value] : o.params) {
     if (!bandit_names.count(name)) {
@@ -188,10 +188,10 @@ Result<nlohmann::json> RunBanditSim(const EvalOptions& o, const std::string& dat
     return likes[static_cast<size_t>(u) * n_items + i] != 0;
   };
 
-  ParamMap effective_bpr;
-  auto model = MakeRecommender("bpr", bpr_params, &effective_bpr);
+  models::ParamMap effective_bpr;
+  auto model = models::MakeRecommender("bpr", bpr_params, &effective_bpr);
   if (!model.ok()) return model.status();
-  auto* bpr = dynamic_cast<BPR*>(model->get());
+  auto* bpr = dynamic_cast<models::BPR*>(model->get());
   bandits::PoolOptions pool_options;
   pool_options.cold_threshold = 20;
   BanditParams effective_bandit;
@@ -205,7 +205,7 @@ Result<nlohmann::json> RunBanditSim(const EvalOptions& o, const std::string& dat
   jo.lateness_s = 0;
   bandits::RewardJoiner joiner(jo);
 
-  UserHistory history;
+  models::UserHistory history;
   std::vector<uint8_t> in_catalog(n_items, 0);
   std::vector<ItemIndex> catalog;
   std::vector<std::vector<ItemIndex>> explored(n_users);  // items explored to each user (sorted)
@@ -346,7 +346,7 @@ Result<nlohmann::json> RunBanditSim(const EvalOptions& o, const std::string& dat
       {"requests", n},
       {"pool_size_end", pool.size()},
       {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}};
-  ParamMap reported = effective_bpr;
+  models::ParamMap reported = effective_bpr;
   for (auto& [k, v] : effective_bandit) reported[k] = v;
   reported["list_size"] = list_size;
   return Report(o, data_path, reported, std::move(metrics));

@@ -35,7 +35,7 @@ double SecondsSince(Clock::time_point t0) {
 // override both. docs/EVAL.md records the grids (scripts/tune.sh) that chose them.
 struct Tuned {
   uint32_t epochs;
-  ParamMap params;
+  models::ParamMap params;
 };
 Tuned TunedDefaults(const std::string& model, const std::string& protocol) {
   static const std::map<std::pair<std::string, std::string>, Tuned> kTuned = {
@@ -74,18 +74,18 @@ class Runner {
  public:
   explicit Runner(const EvalOptions& o) : o_(o) {}
 
-  Result<std::unique_ptr<Recommender>> NewModel() {
+  Result<std::unique_ptr<models::Recommender>> NewModel() {
     effective_.clear();
-    ParamMap params = TunedDefaults(o_.model, o_.protocol).params;
+    models::ParamMap params = TunedDefaults(o_.model, o_.protocol).params;
     for (const auto& [name, value] : o_.params) params[name] = value;
-    return MakeRecommender(o_.model, params, &effective_);
+    return models::MakeRecommender(o_.model, params, &effective_);
   }
 
-  Result<std::unique_ptr<SessionModel>> NewSessionModel() {
+  Result<std::unique_ptr<models::SessionModel>> NewSessionModel() {
     effective_.clear();
-    ParamMap params = TunedDefaults(o_.model, o_.protocol).params;
+    models::ParamMap params = TunedDefaults(o_.model, o_.protocol).params;
     for (const auto& [name, value] : o_.params) params[name] = value;
-    return MakeSessionModel(o_.model, params, &effective_);
+    return models::MakeSessionModel(o_.model, params, &effective_);
   }
 
   // `epochs` passes of one Observe per (sequence, position) pair: the transition from the
@@ -95,7 +95,7 @@ class Runner {
   // recall@20 on Yoochoose). `user_of(s)` is the user of
   // sequence s (kNoUser for anonymous sessions).
   template <typename UserOf>
-  void TrainSessions(SessionModel& m, const std::vector<std::vector<ItemIndex>>& seqs,
+  void TrainSessions(models::SessionModel& m, const std::vector<std::vector<ItemIndex>>& seqs,
                      UserOf user_of, uint32_t epochs, bool shuffle, bool last_in_order = false) {
     std::vector<std::pair<uint32_t, uint32_t>> pairs;
     for (uint32_t s = 0; s < seqs.size(); ++s) {
@@ -133,8 +133,8 @@ class Runner {
 
   // `epochs` passes of one Observe per event over `events` (shuffled per pass when `shuffle`);
   // records each event in `history` after its update. Event seeds come from (seed, epoch, index).
-  void Train(Recommender& m, UserHistory& history, std::span<const Interaction> events,
-             uint32_t epochs, bool shuffle) {
+  void Train(models::Recommender& m, models::UserHistory& history,
+             std::span<const Interaction> events, uint32_t epochs, bool shuffle) {
     std::vector<uint32_t> order(events.size());
     std::iota(order.begin(), order.end(), 0u);
     for (uint32_t e = 0; e < epochs; ++e) {
@@ -160,7 +160,7 @@ class Runner {
   }
 
   // Top-k of `user` with the user's history excluded; `scores` is scratch sized to the catalog.
-  void RankUnseen(const Recommender& m, const UserHistory& history, UserIndex user,
+  void RankUnseen(const models::Recommender& m, const models::UserHistory& history, UserIndex user,
                   std::vector<float>& scores, std::vector<ScoredItem>& top,
                   std::vector<ItemIndex>& ranked) const {
     m.ScoreItems(user, history, scores);
@@ -189,14 +189,14 @@ class Runner {
   }
 
   const EvalOptions& o_;
-  ParamMap effective_;
+  models::ParamMap effective_;
   double train_seconds_ = 0.0;
   double updates_ = 0.0;
 };
 
 // rating-cv: MovieLens u1..u5 base/test folds; mean RMSE and MAE of the predicted ratings.
 Result<nlohmann::json> RunRatingCv(Runner& run, const std::string& dir, uint32_t epochs) {
-  Mean rmse, mae;
+  models::Mean rmse, mae;
   nlohmann::json folds = nlohmann::json::array();
   for (int fold = 1; fold <= 5; ++fold) {
     const std::string base = (fs::path(dir) / ("u" + std::to_string(fold) + ".base")).string();
@@ -207,10 +207,10 @@ Result<nlohmann::json> RunRatingCv(Runner& run, const std::string& dir, uint32_t
     STREAMREC_RETURN_IF_ERROR(LoadMovieLens(test, &ds));
     auto model = run.NewModel();
     if (!model.ok()) return model.status();
-    UserHistory history;
+    models::UserHistory history;
     std::span<const Interaction> all(ds.events);
     run.Train(**model, history, all.subspan(0, n_train), epochs, /*shuffle=*/true);
-    ErrorStats err;
+    models::ErrorStats err;
     for (const Interaction& x : all.subspan(n_train)) {
       const float p = (*model)->PredictRating(x.user, x.item);
       if (std::isnan(p)) {
@@ -249,21 +249,21 @@ Result<nlohmann::json> RunRankingSplit(Runner& run, const Dataset& ds, uint32_t 
   }
   auto model = run.NewModel();
   if (!model.ok()) return model.status();
-  UserHistory history;
+  models::UserHistory history;
   run.Train(**model, history, train, epochs, /*shuffle=*/true);
 
-  Mean ndcg, prec, rec, map;
+  models::Mean ndcg, prec, rec, map;
   std::vector<float> scores(ds.items.size());
   std::vector<ScoredItem> top;
   std::vector<ItemIndex> ranked;
   for (UserIndex u = 0; u < test.size(); ++u) {
     if (test[u].empty()) continue;
-    const ItemSet relevant(test[u].begin(), test[u].end());
+    const models::ItemSet relevant(test[u].begin(), test[u].end());
     run.RankUnseen(**model, history, u, scores, top, ranked);
-    ndcg.Add(NdcgAtK(ranked, relevant, o.k));
-    prec.Add(PrecisionAtK(ranked, relevant, o.k));
-    rec.Add(RecallAtK(ranked, relevant, o.k));
-    map.Add(AveragePrecisionAtK(ranked, relevant, o.k));
+    ndcg.Add(models::NdcgAtK(ranked, relevant, o.k));
+    prec.Add(models::PrecisionAtK(ranked, relevant, o.k));
+    rec.Add(models::RecallAtK(ranked, relevant, o.k));
+    map.Add(models::AveragePrecisionAtK(ranked, relevant, o.k));
   }
   const std::string k = "@" + std::to_string(o.k);
   return nlohmann::json{{"ndcg" + k, ndcg.value()},
@@ -282,10 +282,10 @@ Result<nlohmann::json> RunPrequential(Runner& run, Dataset& ds) {
       [](const Interaction& a, const Interaction& b) { return a.ts_seconds < b.ts_seconds; });
   auto model = run.NewModel();
   if (!model.ok()) return model.status();
-  Recommender& m = **model;
-  UserHistory history;
-  Mean hr, ndcg, mrr;
-  ErrorStats err;
+  models::Recommender& m = **model;
+  models::UserHistory history;
+  models::Mean hr, ndcg, mrr;
+  models::ErrorStats err;
   std::vector<float> scores(ds.items.size());
   std::vector<ScoredItem> top;
   std::vector<ItemIndex> ranked;
@@ -295,10 +295,10 @@ Result<nlohmann::json> RunPrequential(Runner& run, Dataset& ds) {
     const Interaction& x = ds.events[idx];
     if (!history.Contains(x.user, x.item)) {
       run.RankUnseen(m, history, x.user, scores, top, ranked);
-      hr.Add(HitAtK(ranked, x.item, o.k));
-      mrr.Add(ReciprocalRankAtK(ranked, x.item, o.k));
+      hr.Add(models::HitAtK(ranked, x.item, o.k));
+      mrr.Add(models::ReciprocalRankAtK(ranked, x.item, o.k));
       auto pos = std::find(ranked.begin(), ranked.end(), x.item);
-      ndcg.Add(SingleNdcg(static_cast<size_t>(pos - ranked.begin()), o.k));
+      ndcg.Add(models::SingleNdcg(static_cast<size_t>(pos - ranked.begin()), o.k));
     }
     if (x.is_rating) {
       const float p = m.PredictRating(x.user, x.item);
@@ -359,11 +359,11 @@ Result<nlohmann::json> RunLooSampled(Runner& run, const Dataset& ds, uint32_t ep
   // Session models: each user's time-ordered training items are one sequence, trained on its
   // (prefix -> next) pairs; the test item is scored after the last max_len of them (training
   // and validation items). Others: the interactions, shuffled per epoch.
-  std::unique_ptr<Recommender> model;
-  std::unique_ptr<SessionModel> session_model;
-  UserHistory history;
+  std::unique_ptr<models::Recommender> model;
+  std::unique_ptr<models::SessionModel> session_model;
+  models::UserHistory history;
   std::vector<std::vector<ItemIndex>> seqs;
-  if (IsSessionModel(o.model)) {
+  if (models::IsSessionModel(o.model)) {
     auto m = run.NewSessionModel();
     if (!m.ok()) return m.status();
     session_model = std::move(*m);
@@ -380,7 +380,7 @@ Result<nlohmann::json> RunLooSampled(Runner& run, const Dataset& ds, uint32_t ep
   }
 
   const auto n_items = static_cast<uint32_t>(ds.items.size());
-  Mean hr, ndcg;
+  models::Mean hr, ndcg;
   std::vector<float> scores(n_items);
   std::vector<ItemIndex> seen;
   for (UserIndex u : eligible) {
@@ -404,7 +404,7 @@ Result<nlohmann::json> RunLooSampled(Runner& run, const Dataset& ds, uint32_t ep
       if (scores[j] >= s_target) ++rank;
     }
     hr.Add(rank < o.k ? 1.0 : 0.0);
-    ndcg.Add(SingleNdcg(rank, o.k));
+    ndcg.Add(models::SingleNdcg(rank, o.k));
   }
   const std::string k = "@" + std::to_string(o.k);
   return nlohmann::json{{"hr" + k, hr.value()}, {"ndcg" + k, ndcg.value()}, {"users", hr.count()}};
@@ -442,10 +442,10 @@ Result<nlohmann::json> RunSessionNext(Runner& run, const Dataset& ds, size_t n_t
   const auto test_sessions = group(n_train, ds.events.size());
   const auto n_items = static_cast<uint32_t>(ds.items.size());
 
-  std::unique_ptr<Recommender> model;
-  std::unique_ptr<SessionModel> session_model;
-  UserHistory history;
-  if (IsSessionModel(o.model)) {
+  std::unique_ptr<models::Recommender> model;
+  std::unique_ptr<models::SessionModel> session_model;
+  models::UserHistory history;
+  if (models::IsSessionModel(o.model)) {
     auto m = run.NewSessionModel();
     if (!m.ok()) return m.status();
     session_model = std::move(*m);
@@ -456,7 +456,7 @@ Result<nlohmann::json> RunSessionNext(Runner& run, const Dataset& ds, size_t n_t
     }
     // Session-kNN remembers sessions in arrival order: one pass, in time order.
     run.TrainSessions(
-        *session_model, seqs, [](uint32_t) { return kNoUser; }, epochs,
+        *session_model, seqs, [](uint32_t) { return models::kNoUser; }, epochs,
         /*shuffle=*/o.model != "sknn", /*last_in_order=*/true);
   } else {
     auto m = run.NewModel();
@@ -469,7 +469,7 @@ Result<nlohmann::json> RunSessionNext(Runner& run, const Dataset& ds, size_t n_t
     run.Train(*model, history, train, epochs, /*shuffle=*/o.model != "pop");
   }
 
-  Mean recall, mrr;
+  models::Mean recall, mrr;
   std::vector<float> scores(n_items);
   std::vector<ItemIndex> items;
   const auto t0 = Clock::now();
@@ -485,7 +485,7 @@ Result<nlohmann::json> RunSessionNext(Runner& run, const Dataset& ds, size_t n_t
       if (t > 0) {
         if (session_model) {
           const uint32_t L = session_model->max_len();
-          session_model->ScoreNext(kNoUser, t > L ? prefix.last(L) : prefix, scores);
+          session_model->ScoreNext(models::kNoUser, t > L ? prefix.last(L) : prefix, scores);
         } else {
           model->ScoreItems(session_user, history, scores);
         }
@@ -505,7 +505,7 @@ Result<nlohmann::json> RunSessionNext(Runner& run, const Dataset& ds, size_t n_t
         const uint64_t seed = SeedFor(o.seed, 0x77u, idx[t]);
         if (session_model) {
           const uint32_t L = session_model->max_len();
-          session_model->Observe(kNoUser, t > L ? prefix.last(L) : prefix, items[t], seed);
+          session_model->Observe(models::kNoUser, t > L ? prefix.last(L) : prefix, items[t], seed);
         } else {
           model->Observe(ds.events[idx[t]], history, seed);
           history.Add(session_user, items[t]);

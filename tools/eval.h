@@ -26,7 +26,7 @@ struct EvalOptions {
   uint32_t epochs = 0;
   uint64_t seed = 42;
   // Model hyper-parameters; unset ones keep the tuned defaults.
-  ParamMap params;
+  models::ParamMap params;
   // Cut-off of the ranking metrics.
   uint32_t k = 10;
   // ranking-split: fraction of each user's events that go to training.

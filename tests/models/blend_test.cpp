@@ -6,7 +6,7 @@
 
 #include "common/topk.h"
 
-namespace streamrec {
+namespace streamrec::models {
 namespace {
 
 // The z-score of every score, computed the long way (population standard deviation).
@@ -95,4 +95,4 @@ TEST_CASE("Blend: constant scores give a finite blend", "[blend]") {
 }
 
 }  // namespace
-}  // namespace streamrec
+}  // namespace streamrec::models

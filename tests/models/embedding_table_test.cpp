@@ -5,7 +5,7 @@
 
 #include "models/kernels.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 TEST_CASE("Rows are aligned, padded with zeros, and initialized independent of growth order",
           "[embedding]") {
@@ -63,4 +63,4 @@ TEST_CASE("EmbeddingTable save/load keeps rows and refuses another dim", "[embed
   CHECK_FALSE(wrong.Load(&r2).ok());
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -7,7 +7,7 @@
 #include "models/bpr.h"
 #include "models/mf.h"
 
-namespace streamrec {
+namespace streamrec::models {
 namespace {
 
 // Central difference of f at x[k].
@@ -130,4 +130,4 @@ TEST_CASE("BPR SGD step follows the gradient of the weighted pairwise loss", "[g
   CHECK(loss(after) < loss_before);
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

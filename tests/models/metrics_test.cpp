@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <vector>
 
-namespace streamrec {
+namespace streamrec::models {
 
 TEST_CASE("Ranking metrics on the worked example", "[metrics]") {
   // List [A,B,C,D,F] against relevant {B,D,E}.
@@ -42,4 +42,4 @@ TEST_CASE("ErrorStats computes RMSE and MAE", "[metrics]") {
   CHECK(e.mae() == Approx(2.0));
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -11,7 +11,7 @@
 #include "models/popularity.h"
 #include "models/recommender.h"
 
-namespace streamrec {
+namespace streamrec::models {
 namespace {
 
 constexpr uint32_t kUsers = 200, kItems = 1000, kClusters = 4;
@@ -289,4 +289,4 @@ TEST_CASE("The factory rejects unknown models and parameters", "[models]") {
   CHECK(effective.count("lr") == 1);
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -7,7 +7,7 @@
 #include "models/sampler.h"
 #include "models/user_history.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 TEST_CASE("WeightedSampler draws in proportion to weight, across growth and updates", "[sampler]") {
   WeightedSampler s;
@@ -78,4 +78,4 @@ TEST_CASE("UserHistory keeps order and membership, and round-trips save/load", "
   CHECK_FALSE(h.Contains(3, 5));
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -10,7 +10,7 @@
 #include "models/dirty_set.h"
 #include "models/kernels.h"
 
-namespace streamrec {
+namespace streamrec::models {
 
 TEST_CASE("QuantizeI8: the largest magnitude maps to 127, others to the nearest step",
           "[score_table]") {
@@ -191,4 +191,4 @@ TEST_CASE("DirtySet: a second reader takes every mark once, independently of the
   CHECK(c.empty());
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

@@ -13,7 +13,7 @@
 #include "models/sasrec_lite.h"
 #include "models/session_knn.h"
 
-namespace streamrec {
+namespace streamrec::models {
 namespace {
 
 template <typename F>
@@ -374,4 +374,4 @@ TEST_CASE("Session-kNN stays within max_sessions and rejects other shapes", "[se
   CHECK_FALSE(MakeSessionModel("gru", {}).ok());
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models

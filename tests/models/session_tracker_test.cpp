@@ -8,7 +8,7 @@
 #include "common/rng.h"
 #include "models/sessions.h"
 
-namespace streamrec {
+namespace streamrec::models {
 namespace {
 
 std::vector<ItemIndex> Items(std::span<const ItemIndex> s) { return {s.begin(), s.end()}; }
@@ -158,4 +158,4 @@ TEST_CASE("SessionTracker saves and loads sessions, and TakeDirty reports change
   CHECK(erased == std::vector<uint64_t>{5});
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::models
