@@ -15,7 +15,7 @@
 #include "common/types.h"
 #include "stream/event_codec.h"
 
-namespace streamrec {
+namespace streamrec::stream {
 namespace {
 
 // ---- The reference decoder: same validation as EventDecoder, over nlohmann::json -----------
@@ -268,4 +268,4 @@ void BM_Encode(benchmark::State& state) {
 BENCHMARK(BM_Encode);
 
 }  // namespace
-}  // namespace streamrec
+}  // namespace streamrec::stream

@@ -175,7 +175,7 @@ struct Config {
   // request scores the live float tables under the shared lock.
   bool scoring_snapshot = true;
   // Validation limits of incoming events.
-  DecoderOptions decoder;
+  stream::DecoderOptions decoder;
   LimitsConfig limits;
   IngestConfig ingest;
 

@@ -121,7 +121,7 @@ double EventApplier::ApplyLocked(std::vector<stream::Message>& batch, size_t beg
       ++since_checkpoint_;
       continue;
     }
-    EventView e;
+    stream::EventView e;
     Status st = decoder_.Decode(m.payload(), &e);
     // A producer-set Kafka timestamp is not validated like `ts`: bounded the same way.
     const double ts = !st.ok()           ? 0.0
@@ -150,13 +150,13 @@ double EventApplier::ApplyLocked(std::vector<stream::Message>& batch, size_t beg
 }
 
 Status EventApplier::TakeServed(const stream::Message& m) {
-  ServedView v;
+  stream::ServedView v;
   STREAMREC_RETURN_IF_ERROR(served_decoder_.Decode(m.payload(), &v));
   probe_.OnServedConsumed();
   const int64_t ts_micros = static_cast<int64_t>(v.ts_seconds * 1e6);  // bounded by the decoder
   hold_.SawServingTime(m.partition(), ts_micros);
   explored_.clear();
-  for (const ServedItem& it : v.items) {
+  for (const stream::ServedItem& it : v.items) {
     if (it.propensity >= 0.0 && it.source.starts_with("explore:")) {
       explored_.push_back({std::string(it.item), it.pos, it.propensity});
     }

@@ -125,7 +125,7 @@ class EventApplier final : public stream::RebalanceListener {
   stream::MessageSource* source_ = nullptr;
   const Clock* const clock_;
   ApplierProbe probe_;
-  EventDecoder decoder_;
+  stream::EventDecoder decoder_;
   const std::atomic<bool>* stop_ = nullptr;
   std::vector<std::pair<size_t, std::string>> rejected_;  // (batch index, reason) of a run
   bool dlq_abandoned_ = false;
@@ -135,7 +135,7 @@ class EventApplier final : public stream::RebalanceListener {
   // Exploration: the served topic's records wait in hold_ until event time reaches them
   // (their offsets are stored only once joined, so a restart consumes them again).
   const bool explore_on_;
-  ServedDecoder served_decoder_;
+  stream::ServedDecoder served_decoder_;
   ServedHold hold_;
   std::vector<ServedExplore> explored_;  // a served record's explored items (reused)
   int64_t served_cap_;                   // the cap last given to the model

@@ -80,9 +80,9 @@ void Exploration::SetServedProgress(int64_t cap_micros) {
   ApplyRewards();
 }
 
-void Exploration::OnItem(ItemIndex item, std::span<const Feature> features) {
+void Exploration::OnItem(ItemIndex item, std::span<const stream::Feature> features) {
   bandits::SparseFeatures f;
-  for (const Feature& x : features) {
+  for (const stream::Feature& x : features) {
     // Bounded: hashed features sum on collisions, and LinUCB's shared matrix accumulates
     // products of them; non-finite values cannot come from the decoder, huge ones can.
     pool_.hasher().Add(x.name, std::clamp(x.value, -kMaxFeatureValue, kMaxFeatureValue), &f);

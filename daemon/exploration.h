@@ -57,7 +57,7 @@ class Exploration {
   // served records have reached. INT64_MAX when the served topic is caught up.
   void SetServedProgress(int64_t cap_micros);
   // Catalog upsert with features: a new item is explorable at once.
-  void OnItem(ItemIndex item, std::span<const Feature> features);
+  void OnItem(ItemIndex item, std::span<const stream::Feature> features);
   // One interaction of `user` with `item` at the clock's now: counts towards graduation; a
   // click (`is_click`) is also matched against the impressions of `item` to `user` (`rec_id`,
   // bandits::RecIdHash of the event's rec_id, must be the impression's when the event has one).

@@ -44,12 +44,12 @@ class ModelState {
   // The forwarders below carry their room's annotation for the callers; the analysis does not
   // see that live_ is the room's model, so their one-line bodies are not analysed.
   // See WritePath::Apply.
-  void Apply(const EventView& event, double ts_seconds, uint64_t seed)
+  void Apply(const stream::EventView& event, double ts_seconds, uint64_t seed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(live_->lock) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     write_.Apply(event, ts_seconds, seed);
   }
   // See WritePath::Admit.
-  Status Admit(const EventView& event, double ts_seconds, int64_t now_micros) const
+  Status Admit(const stream::EventView& event, double ts_seconds, int64_t now_micros) const
       ABSL_SHARED_LOCKS_REQUIRED(live_->lock) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     return write_.Admit(event, ts_seconds, now_micros);
   }

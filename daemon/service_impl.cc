@@ -52,7 +52,7 @@ Result<Recommendation> DaemonService::Recommend(const RecommendRequest& request)
                     explore, Mix64(std::hash<std::string>()(rec.rec_id)));
   probe_.OnServed();
   // Log what was served, best effort: a full producer queue drops the log line, not the answer.
-  thread_local std::vector<ServedItem> items;
+  thread_local std::vector<stream::ServedItem> items;
   thread_local std::string payload;
   items.clear();
   payload.clear();
@@ -60,13 +60,13 @@ Result<Recommendation> DaemonService::Recommend(const RecommendRequest& request)
     const ScoredId& s = rec.items[i];
     items.push_back({s.item, static_cast<uint32_t>(i), s.score, s.source, s.propensity});
   }
-  ServedView view;
+  stream::ServedView view;
   view.rec_id = rec.rec_id;
   view.user = rec.user;
   view.session = request.session;
   view.ts_seconds = NowSeconds();
   view.items = items;
-  EncodeServed(view, &payload);
+  stream::EncodeServed(view, &payload);
   const std::string& key = rec.user.empty() ? request.session : rec.user;
   if (!producer_->Produce(config_.kafka.served_topic, key, payload).ok())
     probe_.OnServedLogDropped();
@@ -96,7 +96,7 @@ Result<PredictResult> DaemonService::Predict(const std::string& user, const std:
 }
 
 Result<PostEventsResult> DaemonService::PostEvents(std::string_view body, std::string_view client) {
-  thread_local EventDecoder decoder(config_.decoder);
+  thread_local stream::EventDecoder decoder(config_.decoder);
   thread_local std::vector<std::string_view> events;
   events.clear();
   const size_t first = body.find_first_not_of(" \t\r\n");
@@ -125,13 +125,13 @@ Result<PostEventsResult> DaemonService::PostEvents(std::string_view body, std::s
   size_t produced = 0;
   int block_ms = 1000;  // waits for room in the producer's queue; after one miss, no more
   for (size_t i = 0; i < events.size(); ++i) {
-    EventView e;
+    stream::EventView e;
     Status st = decoder.Decode(events[i], &e);
     if (st.ok() && e.type == EventType::kForgetUser) {
       st = Status::InvalidArgument("forget_user is admin-only: DELETE /v1/users/ID");
     }
     if (st.ok() && e.ts_seconds > 0) {
-      st = CheckEventTime(e.ts_seconds, now_us, 0, config_.limits.max_future_s);
+      st = stream::CheckEventTime(e.ts_seconds, now_us, 0, config_.limits.max_future_s);
     }
     if (st.ok()) st = TakeNewIds(e, client, &new_ids);
     if (st.ok()) {
@@ -161,7 +161,7 @@ Result<PostEventsResult> DaemonService::PostEvents(std::string_view body, std::s
   return result;
 }
 
-Status DaemonService::TakeNewIds(const EventView& e, std::string_view client,
+Status DaemonService::TakeNewIds(const stream::EventView& e, std::string_view client,
                                  std::unordered_set<std::string>* seen) {
   double cost = 0;
   for (const auto& [id, is_user] : {std::pair{e.user, true}, {e.item, false}}) {

@@ -46,7 +46,7 @@ class DaemonService final : public RecommendService {
  private:
   // Takes the event's ids that the model does not know (and *seen does not hold yet) from
   // the client's new-id budget; InvalidArgument when it is spent. Adds them to *seen.
-  Status TakeNewIds(const EventView& e, std::string_view client,
+  Status TakeNewIds(const stream::EventView& e, std::string_view client,
                     std::unordered_set<std::string>* seen);
   std::string NextRecId();
 

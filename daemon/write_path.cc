@@ -46,7 +46,7 @@ WritePath::WritePath(LiveModel& model)
 
 WritePath::~WritePath() = default;
 
-void WritePath::Apply(const EventView& e, double ts_seconds, uint64_t seed) {
+void WritePath::Apply(const stream::EventView& e, double ts_seconds, uint64_t seed) {
   m_.events_applied.store(m_.events_applied.load(std::memory_order_relaxed) + 1,
                           std::memory_order_relaxed);
   // Event time drives session expiry and the attribution windows (deterministic under replay):
@@ -95,7 +95,7 @@ void WritePath::Apply(const EventView& e, double ts_seconds, uint64_t seed) {
         op.kind = LaneOp::Kind::kItem;
         op.text_begin = static_cast<uint32_t>(lane.features.size());
         op.text_size = static_cast<uint32_t>(e.features.size());
-        for (const Feature& f : e.features) {
+        for (const stream::Feature& f : e.features) {
           lane.features.push_back({static_cast<uint32_t>(lane.text.size()),
                                    static_cast<uint32_t>(f.name.size()), f.value});
           lane.text.append(f.name);
@@ -121,10 +121,10 @@ void WritePath::Apply(const EventView& e, double ts_seconds, uint64_t seed) {
   session_lane.ops.push_back(session_op);
 }
 
-Status WritePath::Admit(const EventView& e, double ts_seconds, int64_t now_micros) const {
+Status WritePath::Admit(const stream::EventView& e, double ts_seconds, int64_t now_micros) const {
   const LimitsConfig& limits = m_.config.limits;
   STREAMREC_RETURN_IF_ERROR(
-      CheckEventTime(ts_seconds, now_micros, m_.event_time_us, limits.max_future_s));
+      stream::CheckEventTime(ts_seconds, now_micros, m_.event_time_us, limits.max_future_s));
   const bool creates_ids = e.type != EventType::kImpression && e.type != EventType::kForgetUser;
   if (!creates_ids) return Status::Ok();
   if (!e.user.empty() && m_.users.size() >= limits.max_users && m_.users.Find(e.user) == kNoIndex) {
@@ -262,7 +262,7 @@ void WritePath::ApplyBprOp(const LaneBatch& batch, const LaneOp& op) {
       break;
     }
     case Kind::kItem: {
-      thread_local std::vector<Feature> features;
+      thread_local std::vector<stream::Feature> features;
       features.clear();
       for (uint32_t f = op.text_begin; f < op.text_begin + op.text_size; ++f) {
         const LaneFeature& lf = batch.features[f];

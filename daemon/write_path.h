@@ -49,12 +49,12 @@ class WritePath {
   // Applies one valid event: the consumer's models at once, the lanes' once handed off.
   // `ts_seconds` is the event time (the event's own, or the Kafka timestamp when it has none);
   // `seed` seeds every random draw of the update.
-  void Apply(const EventView& event, double ts_seconds, uint64_t seed)
+  void Apply(const stream::EventView& event, double ts_seconds, uint64_t seed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(m_.lock);
   // Whether Apply may take `event` under config.limits: its time at most max_future_s ahead of
   // `now_micros` (the wall clock) and of the largest event time applied, and no new user or
   // item beyond max_users / max_items. InvalidArgument with the reason otherwise.
-  Status Admit(const EventView& event, double ts_seconds, int64_t now_micros) const
+  Status Admit(const stream::EventView& event, double ts_seconds, int64_t now_micros) const
       ABSL_SHARED_LOCKS_REQUIRED(m_.lock);
   // One served record's explored items, for the reward join; `ts_micros` is the serving time.
   void ApplyServed(std::string_view user, std::string_view rec_id,

@@ -16,7 +16,7 @@
 #include "fuzz/fuzz_check.h"
 #include "stream/event_codec.h"
 
-namespace streamrec {
+namespace streamrec::stream {
 namespace {
 
 DecoderOptions TightOptions() {
@@ -152,11 +152,11 @@ struct Lane {
 };
 
 }  // namespace
-}  // namespace streamrec
+}  // namespace streamrec::stream
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static streamrec::Lane normal{streamrec::DecoderOptions()};
-  static streamrec::Lane tight{streamrec::TightOptions()};
+  static streamrec::stream::Lane normal{streamrec::stream::DecoderOptions()};
+  static streamrec::stream::Lane tight{streamrec::stream::TightOptions()};
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   normal.Run(input);
   tight.Run(input);

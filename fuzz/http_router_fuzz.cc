@@ -112,7 +112,7 @@ struct SplitLane {
         FUZZ_CHECK(e.data() >= next && e.data() + e.size() <= body.data() + body.size(),
                    "element outside the body or out of order");
         next = e.data() + e.size();
-        EventView view;
+        stream::EventView view;
         const Status decoded = decoder.Decode(e, &view);
         FUZZ_CHECK(decoded.ok() || decoded.code() == Status::Code::kInvalidArgument,
                    decoded.ToString());
@@ -146,7 +146,7 @@ struct SplitLane {
     }
   }
 
-  EventDecoder decoder;  // the daemon's default limits
+  stream::EventDecoder decoder;  // the daemon's default limits
   std::vector<std::string_view> elements;
 };
 

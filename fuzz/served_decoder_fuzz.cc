@@ -17,7 +17,7 @@
 #include "fuzz/fuzz_check.h"
 #include "stream/served_codec.h"
 
-namespace streamrec {
+namespace streamrec::stream {
 namespace {
 
 // The decoder's size limit (served_codec.cc): an encoding longer than this cannot be read back.
@@ -45,10 +45,11 @@ std::string Difference(const ServedView& a, const ServedView& b) {
 }
 
 }  // namespace
-}  // namespace streamrec
+}  // namespace streamrec::stream
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace streamrec;
+  using namespace streamrec::stream;
   static ServedDecoder decoder;
   static ServedDecoder check;
   static std::string encoded, reencoded;

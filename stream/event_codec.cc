@@ -14,7 +14,7 @@
 
 #include "stream/json_number.h"
 
-namespace streamrec {
+namespace streamrec::stream {
 namespace {
 
 namespace od = simdjson::ondemand;
@@ -715,4 +715,4 @@ void EncodeEvent(const EventView& e, std::string* out) {
   out->push_back('}');
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::stream

@@ -37,7 +37,7 @@
 #include "common/status.h"
 #include "common/types.h"
 
-namespace streamrec {
+namespace streamrec::stream {
 
 // Limits enforced by EventDecoder. Every limit bounds work and memory per message; the decoder
 // allocates its buffers for max_event_bytes once, at construction. Not reloadable: build a new
@@ -134,4 +134,4 @@ Status CheckEventTime(double ts_seconds, int64_t now_micros, int64_t watermark_m
 // finite); then Decode(Encode(event)) reproduces it field by field.
 void EncodeEvent(const EventView& event, std::string* out);
 
-}  // namespace streamrec
+}  // namespace streamrec::stream

@@ -12,7 +12,7 @@
 #include "common/json.h"
 #include "stream/json_number.h"
 
-namespace streamrec {
+namespace streamrec::stream {
 namespace od = simdjson::ondemand;
 namespace {
 
@@ -162,4 +162,4 @@ Status ServedDecoder::Decode(std::string_view json, ServedView* out) {
   return Status::Ok();
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::stream

@@ -21,7 +21,7 @@
 
 #include "common/status.h"
 
-namespace streamrec {
+namespace streamrec::stream {
 
 struct ServedItem {
   std::string_view item;
@@ -61,4 +61,4 @@ class ServedDecoder {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace streamrec
+}  // namespace streamrec::stream

@@ -196,8 +196,8 @@ Status LoadYoochoose(const std::string& file, Dataset* ds) {
 }
 
 Status LoadJsonl(const std::string& file, const ImplicitWeights& weights, Dataset* ds) {
-  EventDecoder decoder;
-  EventView e;
+  stream::EventDecoder decoder;
+  stream::EventView e;
   return ForEachLine(file, [&](std::string_view line, size_t line_no) -> Status {
     if (Status st = decoder.Decode(line, &e); !st.ok()) {
       return LineError(file, line_no, st.message());

@@ -361,15 +361,15 @@ void EventGenerator::State::AppendItemEvent(uint32_t item, std::string* out) {
   std::memcpy(genre_buf, "genre:c", 7);
   char* end = std::to_chars(genre_buf + 7, genre_buf + sizeof genre_buf, c).ptr;
   const double year = std::round(cluster_year[c] + 6.0 * rng.Normal());
-  const std::array<Feature, 2> features = {
-      Feature{std::string_view(genre_buf, static_cast<size_t>(end - genre_buf)), 1.0f},
-      Feature{"year", static_cast<float>(std::clamp(year, 1920.0, 2024.0))}};
-  EventView e;
+  const std::array<stream::Feature, 2> features = {
+      stream::Feature{std::string_view(genre_buf, static_cast<size_t>(end - genre_buf)), 1.0f},
+      stream::Feature{"year", static_cast<float>(std::clamp(year, 1920.0, 2024.0))}};
+  stream::EventView e;
   e.type = EventType::kItem;
   e.item = FormatId('i', item, item_buf);
   e.ts_seconds = static_cast<double>(options.start_ts);
   e.features = features;
-  EncodeEvent(e, out);
+  stream::EncodeEvent(e, out);
   out->push_back('\n');
 }
 
@@ -379,7 +379,7 @@ void EventGenerator::State::AppendUserEvent(std::string* out) {
   heap.pop_back();
   User& u = users[due.user];
 
-  EventView e;
+  stream::EventView e;
   uint32_t item;
   if (u.left == 0) {  // a new session
     u.session = next_session++;
@@ -425,7 +425,7 @@ void EventGenerator::State::AppendUserEvent(std::string* out) {
   e.session = FormatId('s', u.session, session_buf);
   // Validate() makes the cap unreachable in practice; it keeps every line decodable regardless.
   e.ts_seconds = static_cast<double>(std::min(due.ts, kMaxTs));
-  EncodeEvent(e, out);
+  stream::EncodeEvent(e, out);
   out->push_back('\n');
 
   u.last_item = item;

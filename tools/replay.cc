@@ -90,8 +90,8 @@ int Replay(const ReplayOptions& o) {
   if (format == DataFormat::kJsonl) {
     std::ifstream in(*path);
     if (!in) return fail("cannot open " + *path);
-    EventDecoder decoder;
-    EventView e;
+    stream::EventDecoder decoder;
+    stream::EventView e;
     std::string line;
     while (std::getline(in, line)) {
       if (line.empty()) continue;
@@ -105,14 +105,14 @@ int Replay(const ReplayOptions& o) {
     if (Status st = LoadDataset(*path, format, &ds); !st.ok()) return fail(st.message());
     std::string json;
     for (const Interaction& x : ds.events) {
-      EventView e;
+      stream::EventView e;
       e.type = x.is_rating ? EventType::kRating : EventType::kClick;
       e.user = ds.users.Name(x.user);
       e.item = ds.items.Name(x.item);
       e.value = x.value;
       e.ts_seconds = static_cast<double>(x.ts_seconds);
       json.clear();
-      EncodeEvent(e, &json);
+      stream::EncodeEvent(e, &json);
       if (!produce(e.user, json)) return 1;
     }
   }

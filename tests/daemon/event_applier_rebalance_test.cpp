@@ -28,14 +28,14 @@ std::string Click(const std::string& user, const std::string& item, int64_t ts) 
 // A served record of `user` whose one explored item is `item`.
 std::string Served(const std::string& rec_id, const std::string& user, const std::string& item,
                    int64_t ts) {
-  const ServedItem items[] = {{item, 0, 1.0f, "explore:linucb", 0.25}};
-  ServedView v;
+  const stream::ServedItem items[] = {{item, 0, 1.0f, "explore:linucb", 0.25}};
+  stream::ServedView v;
   v.rec_id = rec_id;
   v.user = user;
   v.ts_seconds = static_cast<double>(ts);
   v.items = items;
   std::string out;
-  EncodeServed(v, &out);
+  stream::EncodeServed(v, &out);
   return out;
 }
 

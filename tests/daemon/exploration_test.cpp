@@ -22,10 +22,10 @@ constexpr int64_t kT0 = 1'700'000'000;
 struct Feed {
   explicit Feed(ModelState* model) : m(model) {}
   ModelState* m;
-  EventDecoder decoder;
+  stream::EventDecoder decoder;
   uint64_t n = 0;
   void operator()(const std::string& json) {
-    EventView e;
+    stream::EventView e;
     INFO(json);
     REQUIRE(decoder.Decode(json, &e).ok());
     {

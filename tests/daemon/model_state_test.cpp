@@ -40,8 +40,8 @@ Stream MakeStream(size_t n, uint64_t seed) {
 }
 
 void ApplyAll(ModelState& m, const Stream& s, size_t begin, size_t end) {
-  EventDecoder decoder;
-  EventView e;
+  stream::EventDecoder decoder;
+  stream::EventView e;
   for (size_t i = begin; i < end; ++i) {
     REQUIRE(decoder.Decode(s.json[i], &e).ok());
     std::unique_lock l(m.lock());
@@ -264,8 +264,8 @@ TEST_CASE("ModelState: forget_user erases the user and survives a checkpoint", "
   auto m = Make();
   ApplyAll(*m, s, 0, s.json.size());
   const uint64_t before = m->Sizes().users;
-  EventDecoder decoder;
-  EventView e;
+  stream::EventDecoder decoder;
+  stream::EventView e;
   REQUIRE(decoder.Decode("{\"type\":\"forget_user\",\"user\":\"u9\",\"ts\":1}", &e).ok());
   {
     std::unique_lock l(m->lock());
@@ -366,8 +366,8 @@ TEST_CASE("ModelState: readers score while the writer applies (run under TSan)",
     });
   }
   // The writer applies in locked runs, as the EventApplier does.
-  EventDecoder decoder;
-  EventView e;
+  stream::EventDecoder decoder;
+  stream::EventView e;
   // Checkpoints run on the writer thread without the lock, as the EventApplier's do; sessions
   // expire (TTL 10 minutes) so explicit ids are dropped and reused meanwhile.
   state::MemStore store;

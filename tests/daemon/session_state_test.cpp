@@ -84,8 +84,8 @@ std::vector<std::string> PlantedStream(size_t sessions, uint64_t seed) {
 
 void Apply(ModelState& m, const std::vector<std::string>& json, size_t begin, size_t end,
            uint64_t offset0 = 0) {
-  EventDecoder decoder;
-  EventView e;
+  stream::EventDecoder decoder;
+  stream::EventView e;
   std::unique_lock l(m.lock());
   for (size_t i = begin; i < end; ++i) {
     REQUIRE(decoder.Decode(json[i], &e).ok());
@@ -459,8 +459,8 @@ TEST_CASE("ModelState: how events reach the lanes does not change the state", "[
   // same, all handed over at once by the checkpoint's Flush.
   auto run = [&](bool each) {
     auto m = Make(config);
-    EventDecoder decoder;
-    EventView e;
+    stream::EventDecoder decoder;
+    stream::EventView e;
     for (size_t i = 0; i < json.size(); ++i) {
       REQUIRE(decoder.Decode(json[i], &e).ok());
       {
@@ -517,8 +517,8 @@ TEST_CASE("ModelState: held-out HR@10 of the session/BPR blend", "[.blend]") {
       config.session.weight = weight;
       auto m = Make(config);
       Apply(*m, lines, 0, split);
-      EventDecoder decoder;
-      EventView e;
+      stream::EventDecoder decoder;
+      stream::EventView e;
       std::vector<ScoredId> rec;
       size_t queries = 0, hits = 0;
       for (size_t i = split; i < lines.size(); ++i) {

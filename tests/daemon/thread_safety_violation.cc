@@ -16,6 +16,6 @@ void HistoryUnderWrongLock(LiveModel& m) {
 }
 
 // VIOLATION 3: applies an event without holding the write lock.
-void ApplyWithoutLock(ModelState& model, const EventView& e) { model.Apply(e, 0.0, 0); }
+void ApplyWithoutLock(ModelState& model, const stream::EventView& e) { model.Apply(e, 0.0, 0); }
 
 }  // namespace streamrec::daemon

@@ -11,7 +11,7 @@
 
 #include "common/rng.h"
 
-namespace streamrec {
+namespace streamrec::stream {
 namespace {
 
 // Field-by-field equality of two events (views compared by content).
@@ -699,9 +699,9 @@ TEST_CASE("codec: Decode survives random bytes and mutated events", "[codec][fuz
 }
 
 }  // namespace
-}  // namespace streamrec
+}  // namespace streamrec::stream
 
-namespace streamrec {
+namespace streamrec::stream {
 namespace {
 
 TEST_CASE("issue17: an id with a NUL or another control character is refused", "[codec]") {
@@ -750,4 +750,4 @@ TEST_CASE("issue17: CheckEventTime bounds event time by the clock and the waterm
 }
 
 }  // namespace
-}  // namespace streamrec
+}  // namespace streamrec::stream

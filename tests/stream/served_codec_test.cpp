@@ -9,7 +9,7 @@
 
 #include "common/rng.h"
 
-namespace streamrec {
+namespace streamrec::stream {
 
 TEST_CASE("Served codec: encode -> decode round-trips every field", "[served_codec]") {
   const std::vector<ServedItem> items = {
@@ -119,4 +119,4 @@ TEST_CASE("Served codec: numbers like 0.50000000000000000000 read exactly (simdj
   CHECK(d.items[0].propensity == 0.5);
 }
 
-}  // namespace streamrec
+}  // namespace streamrec::stream

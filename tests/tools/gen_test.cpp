@@ -40,11 +40,11 @@ TEST_CASE("gen: every line decodes and counts match the options", "[gen]") {
   const GenOptions o = Small();
   const std::vector<std::string> lines = GenerateLines(o);
   REQUIRE(lines.size() == o.items + o.events);
-  EventDecoder decoder;
+  stream::EventDecoder decoder;
   std::map<EventType, int> by_type;
   std::set<std::string> users, items, item_events;
   for (size_t i = 0; i < lines.size(); ++i) {
-    EventView e;
+    stream::EventView e;
     const Status st = decoder.Decode(lines[i], &e);
     INFO(lines[i] << " -> " << st.ToString());
     REQUIRE(st.ok());
@@ -97,10 +97,10 @@ TEST_CASE("gen: same seed gives identical output, another seed different", "[gen
 
 TEST_CASE("gen: timestamps never decrease", "[gen]") {
   const std::vector<std::string> lines = GenerateLines(Small());
-  EventDecoder decoder;
+  stream::EventDecoder decoder;
   double last = 0;
   for (const std::string& line : lines) {
-    EventView e;
+    stream::EventView e;
     REQUIRE(decoder.Decode(line, &e).ok());
     REQUIRE(e.ts_seconds >= last);
     last = e.ts_seconds;
@@ -114,10 +114,10 @@ TEST_CASE("gen: item popularity is heavy-tailed", "[gen]") {
   o.items = 1000;
   o.events = 50000;
   const std::vector<std::string> lines = GenerateLines(o);
-  EventDecoder decoder;
+  stream::EventDecoder decoder;
   std::unordered_map<std::string, int> count;
   for (size_t i = o.items; i < lines.size(); ++i) {
-    EventView e;
+    stream::EventView e;
     REQUIRE(decoder.Decode(lines[i], &e).ok());
     ++count[std::string(e.item)];
   }
@@ -139,10 +139,10 @@ TEST_CASE("gen: no user rates an item twice, even when users run out of items", 
   o.events = 20000;  // more than the 50 * 200 possible ratings
   o.rating_fraction = 1.0;
   const std::vector<std::string> lines = GenerateLines(o);
-  EventDecoder decoder;
+  stream::EventDecoder decoder;
   std::set<std::pair<std::string, std::string>> rated;
   for (size_t i = o.items; i < lines.size(); ++i) {
-    EventView e;
+    stream::EventView e;
     REQUIRE(decoder.Decode(lines[i], &e).ok());
     if (e.type == EventType::kRating) {
       INFO(lines[i]);
@@ -156,13 +156,13 @@ TEST_CASE("gen: sessions stay in a cluster and follow a planted order", "[gen]")
   GenOptions o = Small();
   o.rating_fraction = 0;
   const std::vector<std::string> lines = GenerateLines(o);
-  EventDecoder decoder;
+  stream::EventDecoder decoder;
   std::unordered_map<std::string, std::string> genre;  // item -> genre feature
   std::unordered_map<std::string, std::string> last_in_session;
   std::map<std::pair<std::string, std::string>, int> transitions;
   int same_cluster = 0, steps = 0;
   for (const std::string& line : lines) {
-    EventView e;
+    stream::EventView e;
     REQUIRE(decoder.Decode(line, &e).ok());
     if (e.type == EventType::kItem) {
       genre[std::string(e.item)] = std::string(e.features[0].name);
