@@ -10,44 +10,34 @@ namespace streamrec {
 namespace {
 constexpr uint32_t kMagic = Magic("SRID");
 constexpr uint32_t kVersion = 1;
-
-uint32_t HashId(std::string_view id) {
-  return static_cast<uint32_t>(Mix64(std::hash<std::string_view>{}(id)));
-}
 }  // namespace
 
-size_t IdMap::EntryHash::Spread(uint32_t hash) { return Mix64(hash); }
-
-IdMap::Key IdMap::KeyOf(std::string_view id) const { return {id, HashId(id), &names_}; }
-
 uint32_t IdMap::Find(std::string_view id) const {
-  const auto it = index_.find(KeyOf(id));
-  return it == index_.end() ? kNoIndex : it->index;
+  static_assert(decltype(index_)::kAbsent == kNoIndex);
+  return index_.Find(names_, id, HashKey32(id));
 }
 
 uint32_t IdMap::Intern(std::string_view id) {
-  const Key key = KeyOf(id);
+  const uint32_t hash = HashKey32(id);
   const auto idx = static_cast<uint32_t>(names_.size());
   bool inserted = false;
-  const auto it = index_.lazy_emplace(key, [&](const auto& construct) {
-    construct(Entry{key.hash, idx});
-    inserted = true;
-  });
-  if (!inserted) return it->index;
+  const uint32_t found = index_.FindOrInsert(names_, id, hash, idx, &inserted);
+  if (!inserted) return found;
   try {
     names_.emplace_back(id);
   } catch (...) {
-    index_.erase(it);
+    index_.Erase(hash, idx);
     throw;
   }
   return idx;
 }
 
 bool IdMap::Erase(std::string_view id) {
-  const auto it = index_.find(KeyOf(id));
-  if (it == index_.end()) return false;
-  names_[it->index].clear();
-  index_.erase(it);
+  const uint32_t hash = HashKey32(id);
+  const uint32_t idx = index_.Find(names_, id, hash);
+  if (idx == kNoIndex) return false;
+  index_.Erase(hash, idx);
+  names_[idx].clear();
   return true;
 }
 
@@ -75,7 +65,7 @@ Status IdMap::Load(std::string_view in) {
   if (!r.GetVarint(&n) || n > r.remaining()) return Status::Corruption("id map: bad count");
   IdMap loaded;
   loaded.names_.reserve(n);
-  loaded.index_.reserve(n);
+  loaded.index_.Reserve(n);
   std::string name;
   for (uint64_t i = 0; i < n; ++i) {
     if (!r.GetString(&name)) return Status::Corruption("id map: truncated");

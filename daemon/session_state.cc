@@ -16,10 +16,6 @@ constexpr char kImplicitPrefix = layout::kImplicitSession;
 constexpr char kExplicitPrefix = layout::kExplicitSession;
 constexpr std::string_view kClockKey = layout::kSessionClock;  // the event-time clock
 
-uint32_t HashId(std::string_view id) {
-  return static_cast<uint32_t>(Mix64(std::hash<std::string_view>{}(id)));
-}
-
 }  // namespace
 
 Result<std::unique_ptr<SessionState>> SessionState::Create(const SessionConfig& config) {
@@ -48,18 +44,12 @@ void SessionState::AdvanceTime(int64_t ts_s) {
   tracker_.Expire(now_s_);
 }
 
-size_t SessionState::IdHash::Spread(uint32_t hash) { return Mix64(hash); }
-
-SessionState::IdKey SessionState::KeyOf(std::string_view session) const {
-  return {session, HashId(session), &names_};
-}
-
 void SessionState::FreeIds() {
   for (uint32_t index : to_free_) {
     // Re-created since the checkpoint that dropped it? (Cannot happen: nothing is applied
     // between AppendSessions and the next AdvanceTime; kept as a guard.)
     if (tracker_.LastSeen(kExplicitBit | index) >= 0) continue;
-    ids_.erase(IdEntry{HashId(names_[index]), index});
+    ids_.Erase(HashKey32(names_[index]), index);
     names_[index].clear();
     names_[index].shrink_to_fit();
     free_.push_back(index);
@@ -68,14 +58,11 @@ void SessionState::FreeIds() {
 }
 
 uint64_t SessionState::InternExplicit(std::string_view session) {
-  const IdKey key = KeyOf(session);
+  const uint32_t hash = HashKey32(session);
   const uint32_t index = free_.empty() ? static_cast<uint32_t>(names_.size()) : free_.back();
   bool inserted = false;
-  const auto it = ids_.lazy_emplace(key, [&](const auto& construct) {
-    construct(IdEntry{key.hash, index});
-    inserted = true;
-  });
-  if (!inserted) return kExplicitBit | it->index;
+  const uint32_t found = ids_.FindOrInsert(names_, session, hash, index, &inserted);
+  if (!inserted) return kExplicitBit | found;
   try {
     if (index < names_.size()) {
       names_[index] = session;
@@ -83,7 +70,7 @@ uint64_t SessionState::InternExplicit(std::string_view session) {
       names_.emplace_back(session);
     }
   } catch (...) {
-    ids_.erase(it);
+    ids_.Erase(hash, index);
     throw;
   }
   if (!free_.empty()) free_.pop_back();
@@ -91,8 +78,8 @@ uint64_t SessionState::InternExplicit(std::string_view session) {
 }
 
 uint64_t SessionState::FindExplicit(std::string_view session) const {
-  const auto it = ids_.find(KeyOf(session));
-  return it == ids_.end() ? kNoKey : kExplicitBit | it->index;
+  const uint32_t index = ids_.Find(names_, session, HashKey32(session));
+  return index == decltype(ids_)::kAbsent ? kNoKey : kExplicitBit | index;
 }
 
 void SessionState::Observe(UserIndex user, std::string_view session, ItemIndex item,

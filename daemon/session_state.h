@@ -33,9 +33,8 @@
 #include <string_view>
 #include <vector>
 
-#include <absl/container/flat_hash_set.h>
-
 #include "common/huge_alloc.h"
+#include "common/index_set.h"
 #include "common/status.h"
 #include "common/types.h"
 #include "daemon/config.h"
@@ -99,44 +98,13 @@ class SessionState {
   std::unique_ptr<models::SessionModel> model_;  // null: sessions disabled
   models::SessionTracker tracker_;
   int64_t now_s_ = 0;  // the largest event time applied
-  // Explicit session ids <-> dense indices; free_ holds indices to reuse. The map is an
-  // absl::flat_hash_set of (hash, index) entries of the live ids, the id itself being
-  // names_[index] (IdMap's layout, common/ids.h): 8 bytes per entry at most 7/8 full, each id's
-  // string stored once, and a lookup (one per event with a session) reads the set's control
-  // bytes, one entry and one name, allocation-free. The names reach the set's equality through
-  // the lookup key, not as state.
-  struct IdEntry {
-    uint32_t hash;
-    uint32_t index;  // into names_
-  };
-  // A lookup by id: the id, its hash and the names its candidates are compared with.
-  struct IdKey {
-    std::string_view id;
-    uint32_t hash;
-    const std::vector<std::string, HugeAllocator<std::string>>* names;
-  };
-  struct IdHash {
-    using is_transparent = void;
-    size_t operator()(const IdEntry& e) const { return Spread(e.hash); }
-    size_t operator()(const IdKey& k) const { return Spread(k.hash); }
-    // The stored 32 bits spread over the 64 the set splits into probe start and tag.
-    static size_t Spread(uint32_t hash);
-  };
-  struct IdEq {
-    using is_transparent = void;
-    // Entries are distinct by index.
-    bool operator()(const IdEntry& a, const IdEntry& b) const { return a.index == b.index; }
-    bool operator()(const IdEntry& e, const IdKey& k) const {
-      return e.hash == k.hash && (*k.names)[e.index] == k.id;
-    }
-    bool operator()(const IdKey& k, const IdEntry& e) const { return (*this)(e, k); }
-  };
-  IdKey KeyOf(std::string_view session) const;
-
-  // Both on huge pages when large, so that the random accesses of a lookup do not also miss the
-  // TLB.
-  absl::flat_hash_set<IdEntry, IdHash, IdEq, HugeAllocator<IdEntry>> ids_;
-  std::vector<std::string, HugeAllocator<std::string>> names_;  // by index; empty when free
+  // Explicit session ids <-> dense indices; free_ holds indices to reuse. The ids by name
+  // (common/index_set.h, as IdMap): 8 bytes an id, each id's string stored once, in names_; a
+  // lookup (one per event with a session) allocates nothing.
+  using Names = std::vector<std::string, HugeAllocator<std::string>>;
+  static std::string_view NameAt(const Names& names, uint32_t index) { return names[index]; }
+  IndexSet<Names, std::string_view, &SessionState::NameAt> ids_;
+  Names names_;  // by index; empty when free
   std::vector<uint32_t> free_;
   std::vector<uint32_t> to_free_;  // dropped by AppendSessions, freed by FreeIds
   // Writer scratch.

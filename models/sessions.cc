@@ -11,13 +11,9 @@ SessionTracker::SessionTracker(const SessionTrackerOptions& options) : options_(
   options_.max_sessions = std::max<uint32_t>(options_.max_sessions, 1);
 }
 
-uint32_t SessionTracker::HashKey(uint64_t key) { return static_cast<uint32_t>(Mix64(key)); }
-
-size_t SessionTracker::EntryHash::Spread(uint32_t hash) { return Mix64(hash); }
-
 uint32_t SessionTracker::Lookup(uint64_t key) const {
-  const auto it = table_.find(Key{key, HashKey(key), &slots_});
-  return it == table_.end() ? kNil : it->slot;
+  static_assert(decltype(table_)::kAbsent == kNil);
+  return table_.Find(slots_, key, HashKey32(key));
 }
 
 void SessionTracker::Unlink(uint32_t s) {
@@ -68,7 +64,7 @@ uint32_t SessionTracker::NewSlot(uint64_t key) {
     items_.resize(slots_.size() * 2 * static_cast<size_t>(options_.max_len), 0);
   }
   slots_[s] = Slot{key, 0, 0, 0, kNil, kNil, false};
-  table_.insert(Entry{HashKey(key), s});
+  table_.InsertNew(HashKey32(key), s);
   ++live_;
   LinkTail(s);
   return s;
@@ -76,7 +72,7 @@ uint32_t SessionTracker::NewSlot(uint64_t key) {
 
 void SessionTracker::FreeSlot(uint32_t s) {
   const uint64_t key = slots_[s].key;
-  table_.erase(Entry{HashKey(key), s});
+  table_.Erase(HashKey32(key), s);
   Unlink(s);
   slots_[s].dirty = false;
   erased_.push_back(key);

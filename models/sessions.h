@@ -21,10 +21,9 @@
 #include <span>
 #include <vector>
 
-#include <absl/container/flat_hash_set.h>
-
 #include "common/coding.h"
 #include "common/huge_alloc.h"
+#include "common/index_set.h"
 #include "common/status.h"
 #include "common/types.h"
 #include "models/params.h"
@@ -97,39 +96,8 @@ class SessionTracker {
     bool dirty;
   };
 
-  // The index: an absl::flat_hash_set of (hash, slot) entries of the live slots, the key itself
-  // being slots_[slot].key (as IdMap does with its names), so an entry is 8 bytes. A hit reads
-  // the set's control bytes, the entry and the slot, which the caller reads anyway; a candidate
-  // is compared by its 32-bit hash before its slot is read, and growing the set rehashes from
-  // the stored hashes without reading slots_. The slots reach the set's equality through the
-  // lookup key, not as state, so the tracker copies and moves as a plain value.
-  struct Entry {
-    uint32_t hash;
-    uint32_t slot;
-  };
-  // A lookup by key: the key, its hash and the slots its candidates are compared with.
-  struct Key {
-    uint64_t key;
-    uint32_t hash;
-    const std::vector<Slot, HugeAllocator<Slot>>* slots;
-  };
-  struct EntryHash {
-    using is_transparent = void;
-    size_t operator()(const Entry& e) const { return Spread(e.hash); }
-    size_t operator()(const Key& k) const { return Spread(k.hash); }
-    // The stored 32 bits spread over the 64 the set splits into probe start and tag.
-    static size_t Spread(uint32_t hash);
-  };
-  struct EntryEq {
-    using is_transparent = void;
-    // Entries are distinct by slot.
-    bool operator()(const Entry& a, const Entry& b) const { return a.slot == b.slot; }
-    bool operator()(const Entry& e, const Key& k) const {
-      return e.hash == k.hash && (*k.slots)[e.slot].key == k.key;
-    }
-    bool operator()(const Key& k, const Entry& e) const { return (*this)(e, k); }
-  };
-  static uint32_t HashKey(uint64_t key);
+  using Slots = std::vector<Slot, HugeAllocator<Slot>>;
+  static uint64_t KeyAt(const Slots& slots, uint32_t slot) { return slots[slot].key; }
 
   uint32_t Lookup(uint64_t key) const;
   // Add, given s = Lookup(key).
@@ -151,10 +119,11 @@ class SessionTracker {
   SessionTrackerOptions options_;
   // The three arrays a session event touches at random, on huge pages when large (1M sessions
   // of max_len 5: 40 MB of items).
-  std::vector<Slot, HugeAllocator<Slot>> slots_;
+  Slots slots_;
   std::vector<ItemIndex, HugeAllocator<ItemIndex>> items_;
-  std::vector<uint32_t> free_;                                                  // reusable slots
-  absl::flat_hash_set<Entry, EntryHash, EntryEq, HugeAllocator<Entry>> table_;  // key -> slot
+  std::vector<uint32_t> free_;  // reusable slots
+  // Key -> slot (common/index_set.h): 8 bytes a session, the key itself in its slot.
+  IndexSet<Slots, uint64_t, &SessionTracker::KeyAt> table_;
   uint32_t head_ = kNil, tail_ = kNil;  // least / most recently active
   size_t live_ = 0;
   bool unsorted_ = false;         // a load appended out of activity order
