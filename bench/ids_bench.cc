@@ -9,15 +9,13 @@
 // Arg: number of ids in the map (100k: items, 1M: users, 10M: IdMap's largest user table).
 #include <benchmark/benchmark.h>
 
-#include <unistd.h>
-
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "bench/resident_bytes.h"
 #include "common/ids.h"
 #include "common/rng.h"
 #include "models/flat_counter.h"
@@ -96,26 +94,19 @@ void BM_IdMapFindMiss(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 }
 
-size_t ResidentBytes() {
-  std::ifstream statm("/proc/self/statm");
-  size_t pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
-}
-
 // Resident bytes per id of a map of n ids (ids short enough to live inside their std::string).
 void BM_IdMapMemory(benchmark::State& state) {
   const auto n = static_cast<uint64_t>(state.range(0));
   double bytes_per_id = 0;
   for (auto _ : state) {
-    const size_t before = ResidentBytes();
+    const size_t before = bench::ResidentBytes();
     IdMap m;
     char id[24];
     for (uint64_t i = 0; i < n; ++i) {
       const int len = std::snprintf(id, sizeof id, "u%llu", static_cast<unsigned long long>(i));
       m.Intern(std::string_view(id, static_cast<size_t>(len)));
     }
-    bytes_per_id = static_cast<double>(ResidentBytes() - before) / static_cast<double>(n);
+    bytes_per_id = static_cast<double>(bench::ResidentBytes() - before) / static_cast<double>(n);
     benchmark::DoNotOptimize(m.size());
   }
   state.counters["bytes_per_id"] = bytes_per_id;

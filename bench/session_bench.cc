@@ -8,13 +8,11 @@
 //   build/bench/session_bench --benchmark_filter=Observe   (etc.)
 #include <benchmark/benchmark.h>
 
-#include <unistd.h>
-
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "bench/resident_bytes.h"
 #include "common/rng.h"
 #include "daemon/session_state.h"
 #include "models/session_model.h"
@@ -107,20 +105,13 @@ void BM_ExplicitRecent(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 }
 
-size_t ResidentBytes() {
-  std::ifstream statm("/proc/self/statm");
-  size_t pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
-}
-
 void BM_ExplicitSessionMemory(benchmark::State& state) {
   const auto n = static_cast<uint32_t>(state.range(0));
   double bytes = 0;
   for (auto _ : state) {
-    const size_t before = ResidentBytes();
+    const size_t before = bench::ResidentBytes();
     auto s = ExplicitSessions(n);
-    bytes = static_cast<double>(ResidentBytes() - before) / n;
+    bytes = static_cast<double>(bench::ResidentBytes() - before) / n;
     benchmark::DoNotOptimize(s->live());
   }
   state.counters["bytes_per_session"] = bytes;
